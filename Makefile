@@ -1,0 +1,34 @@
+# leadscore — the newcomer's commands. Each target installs what it needs first.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SWIFT ?= swift
+
+.PHONY: deps build release test demo bench clean
+
+## Install the system packages (librdkafka-dev, kcat) when they are missing.
+deps:
+	@if ! pkg-config --exists rdkafka 2>/dev/null || ! command -v kcat >/dev/null 2>&1; then \
+		echo "installing librdkafka-dev and kcat"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq librdkafka-dev kcat; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+## One release build of the daemon, shared by the end-to-end tests and the demo.
+release: deps
+	$(SWIFT) build -c release --product leadscored
+
+## The test command (README): unit, integration (built-in Kafka cluster) and end-to-end tests.
+test: release
+	LEADSCORED_BIN=$(CURDIR)/.build/release/leadscored $(SWIFT) test
+
+## The first run: dev broker + daemon + synthetic traffic with a live terminal view.
+demo: release
+	$(CURDIR)/.build/release/leadscored demo
+
+## package-benchmark suites (their own package, outside `swift test`).
+bench: deps
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+clean:
+	rm -rf .build

@@ -1,0 +1,2 @@
+import LeadKafka
+import LeadScoring
