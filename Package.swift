@@ -45,6 +45,8 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        // Synthetic Segment traffic (Zipf contacts, the example rules' event mix) for bench, demo and tests.
+        .target(name: "LeadSim", dependencies: ["LeadScoring"], swiftSettings: strict),
         // Pipeline: Kafka batches → shard actors → outputs → offsets; checkpoints; dead letters.
         .target(
             name: "LeadRuntime",
@@ -72,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "leadscored",
             dependencies: [
-                "LeadKafka", "LeadScoring", "LeadRuntime", "LeadOps",
+                "LeadKafka", "LeadScoring", "LeadRuntime", "LeadOps", "LeadSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -81,6 +83,9 @@ let package = Package(
         ),
         .testTarget(name: "LeadScoringTests", dependencies: ["LeadScoring"]),
         .testTarget(name: "LeadKafkaTests", dependencies: ["LeadKafka"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["LeadScoring", "LeadKafka"]),
+        .testTarget(name: "LeadRuntimeTests", dependencies: ["LeadRuntime", "LeadScoring", "LeadKafka", "LeadSim"]),
+        .testTarget(name: "LeadOpsTests", dependencies: ["LeadOps", "LeadRuntime", "LeadScoring"]),
+        // Separate processes: `leadscored dev-broker` + `leadscored run` (+ kcat), built once in release by `make test`.
+        .testTarget(name: "EndToEndTests", dependencies: ["LeadScoring", "LeadKafka", "LeadSim"]),
     ]
 )
