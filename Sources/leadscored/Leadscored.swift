@@ -5,6 +5,6 @@ struct Leadscored: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leadscored",
         abstract: "Real-time lead scoring from Kafka.",
-        subcommands: []
+        subcommands: [DevBrokerCommand.self]
     )
 }
