@@ -1,10 +1,14 @@
 import ArgumentParser
 
+/// The one executable: daemon, development broker, offline replay, rules validation, load harness and demo.
 @main
 struct Leadscored: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leadscored",
         abstract: "Real-time lead scoring from Kafka.",
-        subcommands: [DevBrokerCommand.self]
+        // One subcommand per line (keeps parallel additions conflict-free).
+        subcommands: [
+            DevBrokerCommand.self,
+        ]
     )
 }
