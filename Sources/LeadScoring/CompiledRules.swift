@@ -1,0 +1,196 @@
+/// The rules turned into index-based form for the hot path: event names, page patterns and trait
+/// tests become small integers, so evaluating a condition never hashes or compares a string.
+///
+/// Trait tests are "atomic": each (trait, test) pair gets a bit. A contact stores, per referenced trait,
+/// only the event time of its current value and which test bits that value satisfies — enough to
+/// evaluate every rule exactly, without keeping the trait strings themselves (memory per contact).
+final class CompiledRules: @unchecked Sendable {
+    indirect enum Cond {
+        case traitBit(Int)
+        case event(Int)
+        case page(Int)
+        case score(ScoreKind, NumberRange)
+        case count(rule: Int, range: NumberRange, within: EventDuration)
+        case all([Cond])
+        case any([Cond])
+        case not(Cond)
+    }
+
+    struct TraitTestEntry {
+        var trait: Int
+        var test: TraitTest
+    }
+
+    let rules: Rules
+    /// Referenced trait names → index.
+    var traitIndex: [String: Int] = [:]
+    var traitNames: [String] = []
+    /// Atomic trait tests, bit i ↔ traitTests[i].
+    var traitTests: [TraitTestEntry] = []
+    /// For each trait, the bits of its tests (to clear on update).
+    var traitMask: [TraitBits] = []
+    /// For each trait, its atomic test bits.
+    var testsOfTrait: [[Int]] = []
+    /// Track event names used by conditions → index.
+    var eventIndex: [String: Int] = [:]
+    var pagePatterns: [Pattern] = []
+
+    var fit: [Cond] = []
+    var engagement: [Cond] = []
+    /// Per stage rawValue in funnel (lead…evangelist): entry condition.
+    var stageEnter: [Cond?] = Array(repeating: nil, count: Stage.funnel.count)
+    var disqualifyWhen: Cond?
+    var disqualifyUntil: Cond?
+    /// Engagement rules whose firing times must be kept (limit or referenced by `count`), with the window.
+    var keepTimes: [Bool] = []
+    /// Largest window over limits and `count … within`: firings older than T minus this (plus the dedupe
+    /// window, to serve late events) are pruned.
+    var timesHorizon: EventDuration = 0
+    /// Fit rules use something other than traits (score/count/event): recompute fit on every event.
+    var fitNeedsEveryEvent = false
+
+    let halfLife: Double
+    let ln2OverH: Double
+
+    init(_ rules: Rules) {
+        self.rules = rules
+        self.halfLife = Double(rules.halfLife)
+        self.ln2OverH = 0.6931471805599453 / Double(rules.halfLife)
+        keepTimes = Array(repeating: false, count: rules.engagement.count)
+        fit = rules.fit.map { compile($0.when) }
+        engagement = rules.engagement.map { compile($0.when) }
+        for (stage, c) in rules.stages.enter where stage != .disqualified && stage != .lead {
+            stageEnter[stage.rawValue] = compile(c)
+        }
+        if let d = rules.stages.disqualify {
+            disqualifyWhen = compile(d.when)
+            disqualifyUntil = d.until.map { compile($0) }
+        }
+        var horizon: EventDuration = 0
+        for (i, r) in rules.engagement.enumerated() {
+            if let l = r.limit { keepTimes[i] = true; horizon = max(horizon, l.per) }
+        }
+        // count windows were collected during compile
+        horizon = max(horizon, countHorizon)
+        timesHorizon = horizon
+        for c in rules.fit where !Self.traitsOnly(c.when) { fitNeedsEveryEvent = true }
+        traitMask = Array(repeating: TraitBits(), count: traitNames.count)
+        testsOfTrait = Array(repeating: [], count: traitNames.count)
+        for (bit, t) in traitTests.enumerated() { traitMask[t.trait].set(bit); testsOfTrait[t.trait].append(bit) }
+    }
+
+    private var countHorizon: EventDuration = 0
+
+    private static func traitsOnly(_ c: Condition) -> Bool {
+        switch c {
+        case .trait: return true
+        case .all(let cs), .any(let cs): return cs.allSatisfy(traitsOnly)
+        case .not(let c): return traitsOnly(c)
+        default: return false
+        }
+    }
+
+    private func compile(_ c: Condition) -> Cond {
+        switch c {
+        case .trait(let name, let test):
+            let ti: Int
+            if let i = traitIndex[name] { ti = i } else {
+                ti = traitNames.count; traitNames.append(name); traitIndex[name] = ti
+            }
+            traitTests.append(TraitTestEntry(trait: ti, test: test))
+            return .traitBit(traitTests.count - 1)
+        case .event(let name):
+            let ei: Int
+            if let i = eventIndex[name] { ei = i } else { ei = eventIndex.count; eventIndex[name] = ei }
+            return .event(ei)
+        case .page(let p):
+            if let i = pagePatterns.firstIndex(where: { $0.source == p.source }) { return .page(i) }
+            pagePatterns.append(p)
+            return .page(pagePatterns.count - 1)
+        case .score(let k, let r): return .score(k, r)
+        case .count(let rule, let range, let within):
+            if rule >= 0 && rule < keepTimes.count { keepTimes[rule] = true }
+            countHorizon = max(countHorizon, within)
+            return .count(rule: rule, range: range, within: within)
+        case .all(let cs): return .all(cs.map { compile($0) })
+        case .any(let cs): return .any(cs.map { compile($0) })
+        case .not(let c): return .not(compile(c))
+        }
+    }
+
+    /// Whether a trait value satisfies an atomic test (CONTRACTS §3: strings exact and case-sensitive,
+    /// numbers as numbers, a string "120" is not a number; a null value counts as absent).
+    static func holds(_ test: TraitTest, _ v: TraitValue) -> Bool {
+        if case .null = v { return false }
+        switch test {
+        case .exists: return true
+        case .eq(let x): return equal(v, x)
+        case .oneOf(let xs): return xs.contains { equal(v, $0) }
+        case .matches(let p):
+            if case .string(let s) = v { return p.search(s) }
+            return false
+        case .range(let r):
+            if case .number(let d) = v { return inRange(d, r) }
+            return false
+        }
+    }
+
+    private static func equal(_ a: TraitValue, _ b: TraitValue) -> Bool {
+        switch (a, b) {
+        case (.string(let x), .string(let y)): return x == y
+        case (.number(let x), .number(let y)): return x == y
+        case (.bool(let x), .bool(let y)): return x == y
+        default: return false
+        }
+    }
+
+    /// Threshold comparison with the 1e-9 tolerance of CONTRACTS §3.
+    @inline(__always) static func inRange(_ x: Double, _ r: NumberRange) -> Bool {
+        if let g = r.gte, !(x >= g - 1e-9) { return false }
+        if let l = r.lte, !(x <= l + 1e-9) { return false }
+        return true
+    }
+
+    /// 2^(−dt/h) for dt ≥ 0 µs.
+    @inline(__always) func decay(_ dt: EventDuration) -> Double {
+        dt == 0 ? 1 : Double.exp2(-Double(dt) / halfLife)
+    }
+}
+
+/// A bitset of atomic trait tests; inline for the usual ≤ 64 tests.
+struct TraitBits: Equatable {
+    var low: UInt64 = 0
+    var high: [UInt64] = []
+
+    @inline(__always) func get(_ i: Int) -> Bool {
+        if i < 64 { return low & (1 << UInt64(i)) != 0 }
+        let w = (i - 64) / 64
+        return w < high.count && high[w] & (1 << UInt64((i - 64) % 64)) != 0
+    }
+
+    mutating func set(_ i: Int) {
+        if i < 64 { low |= 1 << UInt64(i); return }
+        let w = (i - 64) / 64
+        while high.count <= w { high.append(0) }
+        high[w] |= 1 << UInt64((i - 64) % 64)
+    }
+
+    mutating func clear(mask: TraitBits) {
+        low &= ~mask.low
+        for w in 0..<min(high.count, mask.high.count) { high[w] &= ~mask.high[w] }
+    }
+}
+
+extension Double {
+    @inline(__always) static func exp2(_ x: Double) -> Double { _exp2(x) }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func _exp2(_ x: Double) -> Double { Glibc.exp2(x) }
+@inline(__always) func _log2(_ x: Double) -> Double { Glibc.log2(x) }
+#elseif canImport(Darwin)
+import Darwin
+@inline(__always) func _exp2(_ x: Double) -> Double { Darwin.exp2(x) }
+@inline(__always) func _log2(_ x: Double) -> Double { Darwin.log2(x) }
+#endif

@@ -1,0 +1,187 @@
+/// Appends JSON text to a byte buffer, with the exact number and time formats of CONTRACTS §3–§4.
+///
+/// Hand-written (no Foundation) because records are built on the hot path and their bytes must be
+/// identical across runs and machines: keys are written in the caller's order, numbers are rounded to
+/// 6 decimals and printed in plain positional notation, times are ISO-8601 UTC truncated to milliseconds.
+public struct JSONWriter: Sendable {
+    public var bytes: [UInt8]
+
+    public init(capacity: Int = 512) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    @inline(__always) public mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    @inline(__always) public mutating func byte(_ b: UInt8) { bytes.append(b) }
+
+    /// A JSON string literal: `"`, `\` and control characters escaped (`\u00XX`); other UTF-8 bytes as is.
+    public mutating func string(_ s: String) {
+        bytes.append(0x22)
+        var s = s
+        s.withUTF8 { buf in
+            for b in buf {
+                switch b {
+                case 0x22: bytes.append(0x5C); bytes.append(0x22)
+                case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+                case 0x00..<0x20:
+                    bytes.append(0x5C); bytes.append(0x75); bytes.append(0x30); bytes.append(0x30)
+                    bytes.append(JSONWriter.hex[Int(b >> 4)]); bytes.append(JSONWriter.hex[Int(b & 0xF)])
+                default: bytes.append(b)
+                }
+            }
+        }
+        bytes.append(0x22)
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// `"key":` — keys are ASCII constants.
+    @inline(__always) public mutating func key(_ k: StaticString) {
+        bytes.append(0x22)
+        raw(k)
+        bytes.append(0x22)
+        bytes.append(0x3A)
+    }
+
+    /// A number rounded to 6 decimals, shortest positional form: 55.5, 55, -10.25, 0.000001; never "-0".
+    public mutating func number(_ x: Double) {
+        JSONWriter.appendNumber(x, to: &bytes)
+    }
+
+    public mutating func integer(_ v: Int64) {
+        appendDecimal(UInt64(v.magnitude), negative: v < 0)
+    }
+
+    /// ISO-8601 UTC with milliseconds, truncated: 2026-01-02T03:04:05.678Z.
+    public mutating func time(_ t: EventTime) {
+        bytes.append(0x22)
+        JSONWriter.appendTime(t, to: &bytes)
+        bytes.append(0x22)
+    }
+
+    private mutating func appendDecimal(_ v: UInt64, negative: Bool) {
+        if negative { bytes.append(0x2D) }
+        JSONWriter.appendUnsigned(v, to: &bytes)
+    }
+
+    static func appendUnsigned(_ v: UInt64, to bytes: inout [UInt8]) {
+        if v == 0 { bytes.append(0x30); return }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        var v = v
+        withUnsafeMutableBytes(of: &digits) { d in
+            while v > 0 { d[n] = UInt8(v % 10) + 0x30; v /= 10; n += 1 }
+            var i = n - 1
+            while i >= 0 { bytes.append(d[i]); i -= 1 }
+        }
+    }
+
+    /// Rounds to 6 decimals (half away from zero on the scaled value).
+    @inline(__always) public static func round6(_ x: Double) -> Double {
+        let r = (x * 1e6).rounded() / 1e6
+        return r == 0 ? 0 : r
+    }
+
+    static func appendNumber(_ x: Double, to bytes: inout [UInt8]) {
+        guard x.isFinite else { bytes.append(0x30); return }   // never produced by the engine
+        let scaled = (x * 1e6).rounded()
+        if scaled.magnitude >= 9.0e18 {
+            // Beyond 6-decimal precision anyway: print the integer part.
+            let whole = x.rounded(.towardZero)
+            if whole < 0 { bytes.append(0x2D) }
+            let s = String(format: whole.magnitude)
+            bytes.append(contentsOf: s.utf8)
+            return
+        }
+        let n = Int64(scaled)
+        if n == 0 { bytes.append(0x30); return }
+        if n < 0 { bytes.append(0x2D) }
+        let m = n.magnitude
+        appendUnsigned(m / 1_000_000, to: &bytes)
+        var frac = m % 1_000_000
+        if frac != 0 {
+            bytes.append(0x2E)
+            var width = 6
+            while frac % 10 == 0 { frac /= 10; width -= 1 }
+            // leading zeros of the fraction
+            var p: UInt64 = 1
+            for _ in 1..<width { p *= 10 }
+            while p > frac { bytes.append(0x30); p /= 10 }
+            appendUnsigned(frac, to: &bytes)
+        }
+    }
+
+    static func appendTime(_ t: EventTime, to bytes: inout [UInt8]) {
+        let ms = t >= 0 ? t / 1000 : (t - 999) / 1000          // floor to milliseconds
+        var days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let msOfDay = ms - days * 86_400_000
+        // civil from days (Howard Hinnant's algorithm)
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        var y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        if m <= 2 { y += 1 }
+        func pad(_ v: Int64, _ w: Int) {
+            var div: Int64 = 1
+            for _ in 1..<w { div *= 10 }
+            var v = v
+            while div > 0 { bytes.append(UInt8(v / div) + 0x30); v %= div; div /= 10 }
+        }
+        pad(y, 4); bytes.append(0x2D); pad(m, 2); bytes.append(0x2D); pad(d, 2); bytes.append(0x54)
+        pad(msOfDay / 3_600_000, 2); bytes.append(0x3A)
+        pad(msOfDay / 60_000 % 60, 2); bytes.append(0x3A)
+        pad(msOfDay / 1000 % 60, 2); bytes.append(0x2E)
+        pad(msOfDay % 1000, 3); bytes.append(0x5A)
+    }
+
+    /// The `at` text of a record, for logs and reports.
+    public static func formatTime(_ t: EventTime) -> String {
+        var b: [UInt8] = []
+        appendTime(t, to: &b)
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// The number text of a record, for reports and tests.
+    public static func formatNumber(_ x: Double) -> String {
+        var b: [UInt8] = []
+        appendNumber(x, to: &b)
+        return String(decoding: b, as: UTF8.self)
+    }
+}
+
+private extension String {
+    /// Integer digits of a huge finite non-negative whole Double, without exponent notation.
+    init(format whole: Double) {
+        var digits: [UInt8] = []
+        var v = whole
+        repeat {
+            let q = (v / 10).rounded(.towardZero)
+            let r = Int(v - q * 10)
+            digits.append(UInt8(Swift.max(0, Swift.min(9, r))) + 0x30)
+            v = q
+        } while v >= 1
+        self = String(decoding: digits.reversed(), as: UTF8.self)
+    }
+}
+
+/// FNV-1a 64-bit of a string's UTF-8 bytes: stable across runs and machines (unlike Swift's `Hasher`),
+/// so stored message-id hashes survive checkpoints.
+@usableFromInline
+func engineFNV1a64(_ s: String) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    var s = s
+    s.withUTF8 { buf in
+        for b in buf { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+    }
+    return h
+}

@@ -1,0 +1,476 @@
+/// All contacts of ONE input partition: applies events in order and produces the records of CONTRACTS §3–§4.
+///
+/// Not thread-safe: owned by one shard (actor) in the daemon, or by `replay`. Everything is a pure function
+/// of the rules, the options and the sequence of events applied, so the daemon and `replay` agree byte for
+/// byte. Per event: dedupe → recycles due as the watermark advances → traits → rule firings → stages → alert.
+public final class PartitionEngine {
+    let compiled: CompiledRules
+    public let rules: Rules
+    public let options: EngineOptions
+
+    var contacts: [ContactState] = []
+    var index: [String: Int32] = [:]
+    /// Newest event time among valid, non-duplicate, non-ignored events of this partition.
+    public private(set) var watermark: EventTime?
+    var timers = RecycleTimers()
+    private var dirtyFlags: [Bool] = []
+    private var dirtyList: [Int32] = []
+    /// Page path → bits of the page patterns it matches (paths repeat, so no regex runs per event).
+    private var pageCache: [String: UInt64] = [:]
+
+    // Counters (the daemon exports them; `replay --report` prints them).
+    public private(set) var eventsScored = 0
+    public private(set) var duplicates = 0
+    public private(set) var ignored = 0
+    public private(set) var stageChanges = 0
+    public private(set) var alerts = 0
+    /// Per engagement rule (file order): firings and total awarded (undecayed) points.
+    public private(set) var ruleFirings: [Int]
+    public private(set) var ruleAwarded: [Double]
+
+    /// Reused per event.
+    private var stageHits: [Stage] = []
+
+    public init(rules: Rules, options: EngineOptions = .init()) {
+        self.rules = rules
+        self.options = options
+        self.compiled = CompiledRules(rules)
+        ruleFirings = Array(repeating: 0, count: rules.engagement.count)
+        ruleAwarded = Array(repeating: 0, count: rules.engagement.count)
+    }
+
+    public var contactCount: Int { contacts.count }
+
+    // MARK: - apply
+
+    /// Applies one event; appends its records (recycles due, stage changes, alert) to `out` in order.
+    public func apply(_ event: SegmentEvent, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
+        if event.kind == .group || event.kind == .alias { ignored += 1; return .ignored }
+        let hash = engineFNV1a64(event.messageId)
+        let existing = index[event.contactId]
+        if let ci = existing, contacts[Int(ci)].hasSeen(hash) { duplicates += 1; return .duplicate }
+        let t = event.timestamp
+        if watermark == nil || t > watermark! {
+            if !timers.isEmpty { fireDueRecycles(before: t, trigger: trigger, into: &out) }
+            watermark = t
+        }
+        let ci: Int32
+        if let e = existing { ci = e } else {
+            ci = Int32(contacts.count)
+            contacts.append(ContactState(id: event.contactId, time: t))
+            index[event.contactId] = ci
+            dirtyFlags.append(false)
+        }
+        process(&contacts[Int(ci)], ci, event, hash: hash, trigger: trigger, into: &out)
+        markDirty(ci)
+        eventsScored += 1
+        return .scored
+    }
+
+    @inline(__always) private func markDirty(_ ci: Int32) {
+        if !dirtyFlags[Int(ci)] { dirtyFlags[Int(ci)] = true; dirtyList.append(ci) }
+    }
+
+    /// What an event offers to conditions.
+    struct EventContext {
+        var event: Int = -1
+        var pageBits: UInt64 = 0
+        static let empty = EventContext()
+    }
+
+    struct Scores {
+        var fit: Double
+        var engagement: Double
+        var total: Double
+    }
+
+    @inline(__always) func clamp(_ x: Double) -> Double {
+        var v = x
+        if let mn = rules.scoreMin, v < mn { v = mn }
+        if let mx = rules.scoreMax, v > mx { v = mx }
+        return v
+    }
+
+    private func context(of event: SegmentEvent) -> EventContext {
+        var ctx = EventContext()
+        switch event.kind {
+        case .track:
+            if let name = event.eventName, !compiled.eventIndex.isEmpty, let i = compiled.eventIndex[name] { ctx.event = i }
+        case .page:
+            if let path = event.pagePath, !compiled.pagePatterns.isEmpty { ctx.pageBits = pageBits(path) }
+        default: break
+        }
+        return ctx
+    }
+
+    private func pageBits(_ path: String) -> UInt64 {
+        if let b = pageCache[path] { return b }
+        var bits: UInt64 = 0
+        for (i, p) in compiled.pagePatterns.enumerated() where i < 64 && p.search(path) { bits |= 1 << UInt64(i) }
+        if pageCache.count >= 65_536 { pageCache.removeAll(keepingCapacity: true) }
+        pageCache[path] = bits
+        return bits
+    }
+
+    func eval(_ c: CompiledRules.Cond, _ ctx: EventContext, _ s: borrowing ContactState, _ sc: Scores) -> Bool {
+        switch c {
+        case .traitBit(let b): return s.traitBits.get(b)
+        case .event(let e): return ctx.event == e
+        case .page(let p): return p < 64 && ctx.pageBits & (1 << UInt64(p)) != 0
+        case .score(let kind, let r):
+            switch kind {
+            case .total: return CompiledRules.inRange(sc.total, r)
+            case .fit: return CompiledRules.inRange(sc.fit, r)
+            case .engagement: return CompiledRules.inRange(sc.engagement, r)
+            }
+        case .count(let rule, let r, let within):
+            let n = s.firingCount(rule: Int32(rule), after: s.newest &- within, upTo: s.newest)
+            return CompiledRules.inRange(Double(n), r)
+        case .all(let cs):
+            for x in cs where !eval(x, ctx, s, sc) { return false }
+            return true
+        case .any(let cs):
+            for x in cs where eval(x, ctx, s, sc) { return true }
+            return false
+        case .not(let x): return !eval(x, ctx, s, sc)
+        }
+    }
+
+    private func process(_ c: inout ContactState, _ ci: Int32, _ event: SegmentEvent, hash: UInt64,
+                         trigger: Trigger, into out: inout [OutputRecord]) {
+        let t = event.timestamp
+        if t > c.newest { c.newest = t }
+        let T = c.newest
+        if T > c.engAsOf {
+            let f = compiled.decay(T - c.engAsOf)
+            for i in c.rules.indices { c.rules[i].contrib *= f }
+            c.engAsOf = T
+        }
+        let ctx = context(of: event)
+
+        // Traits: latest event time wins; equal time → later arrival.
+        var traitsChanged = false
+        if !event.traits.isEmpty && !compiled.traitNames.isEmpty {
+            for (name, value) in event.traits {
+                guard let ti = compiled.traitIndex[name] else { continue }
+                if c.traitTimes.isEmpty {
+                    c.traitTimes = Array(repeating: ContactState.none, count: compiled.traitNames.count)
+                }
+                guard t >= c.traitTimes[ti] else { continue }
+                c.traitTimes[ti] = t
+                var bits = c.traitBits
+                bits.clear(mask: compiled.traitMask[ti])
+                for b in compiled.testsOfTrait[ti] where CompiledRules.holds(compiled.traitTests[b].test, value) {
+                    bits.set(b)
+                }
+                if bits != c.traitBits { c.traitBits = bits; traitsChanged = true }
+            }
+        }
+        if traitsChanged || compiled.fitNeedsEveryEvent {
+            let e = c.engagementAsOf
+            let sc = Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e))
+            var fit = 0.0
+            var mask: UInt64 = 0
+            for (i, cond) in compiled.fit.enumerated() where eval(cond, ctx, c, sc) {
+                fit += rules.fit[i].points
+                if i < 64 { mask |= 1 << UInt64(i) }
+            }
+            c.fitMask = mask
+            if fit != c.fit { c.fit = fit; c.lastPointsChange = T }
+        }
+
+        // Rule firings: conditions see the event, the traits after this event, and the scores (and firing
+        // counts) before this event's firings — so the rules of one event do not depend on each other.
+        var firstHighIntent = -1
+        if !compiled.engagement.isEmpty {
+            let e0 = c.engagementAsOf
+            let before = Scores(fit: c.fit, engagement: e0, total: clamp(c.fit + e0))
+            var fired: [(Int, Double)] = []
+            for (ri, cond) in compiled.engagement.enumerated() where eval(cond, ctx, c, before) {
+                let rule = rules.engagement[ri]
+                if let l = rule.limit,
+                   c.firingCount(rule: Int32(ri), after: t &- l.per, upTo: t) >= l.count { continue }
+                fired.append((ri, rule.points))
+            }
+            var pointsChanged = false
+            let lateFactor = compiled.decay(T - t)
+            for (ri, points) in fired {
+                let rule = rules.engagement[ri]
+                let (si, found) = c.slotIndex(Int32(ri))
+                if !found { c.rules.insert(.init(rule: Int32(ri), contrib: 0, awardedAbs: 0), at: si) }
+                var awarded = points
+                if let mp = rule.maxPoints {
+                    let remaining = max(0, mp - c.rules[si].awardedAbs)
+                    if awarded.magnitude > remaining { awarded = awarded < 0 ? -remaining : remaining }
+                }
+                c.rules[si].awardedAbs += awarded.magnitude
+                c.rules[si].contrib += awarded * lateFactor
+                if awarded != 0 { pointsChanged = true }
+                if compiled.keepTimes[ri] { c.firings.append(.init(time: t, rule: Int32(ri))) }
+                if rule.highIntent && firstHighIntent < 0 { firstHighIntent = ri }
+                ruleFirings[ri] += 1
+                ruleAwarded[ri] += awarded
+            }
+            if pointsChanged { c.lastPointsChange = T }
+            if !c.firings.isEmpty {
+                let cutoff = T &- compiled.timesHorizon &- rules.dedupeWindow
+                if c.firings[0].time <= cutoff { c.firings.removeAll { $0.time <= cutoff } }
+            }
+        }
+
+        let eng = c.engagementAsOf
+        let after = Scores(fit: c.fit, engagement: eng, total: clamp(c.fit + eng))
+
+        // Stages.
+        stageHits.removeAll(keepingCapacity: true)
+        let prevStage = c.stage
+        var alertsAllowed = true
+        if c.stage != .disqualified, let dq = compiled.disqualifyWhen, eval(dq, ctx, c, after) {
+            emitStage(c, from: c.stage, to: .disqualified, trigger: trigger, into: &out)
+            c.stage = .disqualified
+            alertsAllowed = false
+        } else {
+            var proceed = true
+            if c.stage == .disqualified {
+                if let u = compiled.disqualifyUntil, eval(u, ctx, c, after) {
+                    emitStage(c, from: .disqualified, to: .lead, trigger: trigger, into: &out)
+                    c.stage = .lead
+                    stageHits.append(.lead)
+                } else {
+                    proceed = false
+                    alertsAllowed = false
+                }
+            }
+            if proceed {
+                var target: Stage?
+                for s in Stage.funnel.reversed() where s > c.stage {
+                    if let cond = compiled.stageEnter[s.rawValue], eval(cond, ctx, c, after) { target = s; break }
+                }
+                if let target {
+                    emitStage(c, from: c.stage, to: target, trigger: trigger, into: &out)
+                    c.stage = target
+                    stageHits.append(target)
+                } else if let rc = rules.stages.recycle, rc.from.contains(prevStage), c.stage == prevStage,
+                          !(after.total >= rc.below - 1e-9) {
+                    emitStage(c, from: prevStage, to: .lead, trigger: trigger, into: &out)
+                    c.stage = .lead
+                    stageHits.append(.lead)
+                }
+            }
+        }
+
+        // Alert: at most one per event and contact.
+        if alertsAllowed && c.stage != .disqualified {
+            let quiet = options.quietUntil.map { t < $0 } ?? false
+            if !quiet {
+                if stageHits.contains(where: { rules.alerts.onStages.contains($0) }) {
+                    emitAlert(c, reason: .stage, trigger: trigger, into: &out)
+                    c.lastAlert = T
+                } else if firstHighIntent >= 0, let oi = rules.alerts.onIntent, c.stage >= oi.minStage,
+                          c.lastAlert == ContactState.none || T - c.lastAlert >= oi.suppressFor {
+                    emitAlert(c, reason: .intent(firstHighIntent), trigger: trigger, into: &out)
+                    c.lastAlert = T
+                }
+            }
+        }
+
+        // Recycle (b) timer.
+        updateTimer(&c, ci)
+
+        // Dedupe memory.
+        c.remember(hash, at: t)
+        c.pruneSeen(window: rules.dedupeWindow)
+    }
+
+    // MARK: - recycle (b)
+
+    /// The moment (µs, floor) after which the contact's decayed total is below `recycle.below`, or `never`.
+    func crossing(_ c: borrowing ContactState) -> EventTime {
+        guard let rc = rules.stages.recycle, rc.from.contains(c.stage) else { return ContactState.never }
+        let target = rc.below - 1e-9
+        let e = c.engagementAsOf
+        let total = clamp(c.fit + e)
+        if !(total >= target) { return c.lastPointsChange }
+        if let mn = rules.scoreMin, target <= mn { return ContactState.never }
+        guard e > 0 else { return ContactState.never }
+        let gap = target - c.fit
+        guard gap > 0 else { return ContactState.never }
+        let x = compiled.halfLife * _log2(e / gap)
+        let at = (Double(c.engAsOf) + x).rounded(.down)
+        guard at.isFinite, at < 9.0e18 else { return ContactState.never }
+        return max(c.engAsOf, EventTime(at))
+    }
+
+    private func updateTimer(_ c: inout ContactState, _ ci: Int32) {
+        let at = crossing(c)
+        if at != c.recycleAt {
+            c.recycleAt = at
+            if at != ContactState.never { timers.push(at: at, contact: ci) }
+        }
+    }
+
+    /// Recycles every contact whose crossing moment the new watermark `w` moves strictly past,
+    /// in order of crossing moment, then contact id.
+    private func fireDueRecycles(before w: EventTime, trigger: Trigger, into out: inout [OutputRecord]) {
+        var due: [(at: EventTime, ci: Int32)] = []
+        while let top = timers.peek, top.at < w {
+            timers.pop()
+            let c = contacts[Int(top.contact)]
+            guard c.recycleAt == top.at else { continue }   // stale entry
+            due.append((top.at, top.contact))
+        }
+        if due.isEmpty { return }
+        if due.count > 1 {
+            due.sort { a, b in
+                a.at != b.at ? a.at < b.at : contacts[Int(a.ci)].id < contacts[Int(b.ci)].id
+            }
+        }
+        for d in due {
+            let i = Int(d.ci)
+            guard contacts[i].recycleAt == d.at else { continue }
+            emitStage(contacts[i], from: contacts[i].stage, to: .lead, at: d.at, trigger: trigger, into: &out)
+            contacts[i].stage = .lead
+            contacts[i].recycleAt = ContactState.never
+            markDirty(d.ci)
+        }
+        timers.compactIfNeeded { ci, at in self.contacts[Int(ci)].recycleAt == at }
+    }
+
+    // MARK: - scores and records
+
+    func scores(_ c: borrowing ContactState, at: EventTime) -> Scores {
+        let f = at == c.engAsOf ? 1.0 : _exp2(-Double(at - c.engAsOf) / compiled.halfLife)
+        let e = c.engagementAsOf * f
+        return Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e))
+    }
+
+    func grade(_ s: Scores) -> String {
+        let g = rules.grades
+        let letter = s.fit >= g.fitA - 1e-9 ? "A" : (s.fit >= g.fitB - 1e-9 ? "B" : "C")
+        let digit = s.engagement >= g.engagement1 - 1e-9 ? "1" : (s.engagement >= g.engagement2 - 1e-9 ? "2" : "3")
+        return letter + digit
+    }
+
+    func topRules(_ c: borrowing ContactState, at: EventTime) -> [(rule: String, points: Double)] {
+        var all: [(rule: String, points: Double)] = []
+        for (i, r) in rules.fit.enumerated() {
+            let holds: Bool
+            if i < 64 { holds = c.fitMask & (1 << UInt64(i)) != 0 } else {
+                let e = c.engagementAsOf
+                holds = eval(compiled.fit[i], .empty, c, Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e)))
+            }
+            if holds && r.points != 0 { all.append((r.name, JSONWriter.round6(r.points))) }
+        }
+        let f = at == c.engAsOf ? 1.0 : _exp2(-Double(at - c.engAsOf) / compiled.halfLife)
+        for s in c.rules where s.contrib != 0 {
+            all.append((rules.engagement[Int(s.rule)].name, JSONWriter.round6(s.contrib * f)))
+        }
+        all.sort { a, b in
+            a.points.magnitude != b.points.magnitude ? a.points.magnitude > b.points.magnitude : a.rule < b.rule
+        }
+        if all.count > 3 { all.removeLast(all.count - 3) }
+        return all
+    }
+
+    private func writeCommon(_ w: inout JSONWriter, _ c: borrowing ContactState, at: EventTime) {
+        let s = scores(c, at: at)
+        w.raw(",\"score\":{\"total\":"); w.number(s.total)
+        w.raw(",\"fit\":"); w.number(s.fit)
+        w.raw(",\"engagement\":"); w.number(s.engagement)
+        w.raw("},\"grade\":"); w.string(grade(s))
+        w.raw(",\"top_rules\":[")
+        for (i, r) in topRules(c, at: at).enumerated() {
+            if i > 0 { w.byte(0x2C) }
+            w.raw("{\"rule\":"); w.string(r.rule); w.raw(",\"points\":"); w.number(r.points); w.byte(0x7D)
+        }
+        w.byte(0x5D)
+    }
+
+    private func writeTrigger(_ w: inout JSONWriter, _ t: Trigger) {
+        w.raw(",\"trigger\":{\"message_id\":"); w.string(t.messageId)
+        if let topic = t.topic { w.raw(",\"topic\":"); w.string(topic) }
+        if let p = t.partition { w.raw(",\"partition\":"); w.integer(Int64(p)) }
+        if let o = t.offset { w.raw(",\"offset\":"); w.integer(o) }
+        w.byte(0x7D)
+    }
+
+    private func emitStage(_ c: borrowing ContactState, from: Stage, to: Stage, at: EventTime? = nil,
+                           trigger: Trigger, into out: inout [OutputRecord]) {
+        let at = at ?? c.newest
+        let id = c.id + ":stage:" + from.name + ">" + to.name + ":" + trigger.messageId
+        var w = JSONWriter(capacity: 384)
+        w.raw("{\"id\":"); w.string(id)
+        w.raw(",\"type\":\"stage_changed\",\"contact_id\":"); w.string(c.id)
+        w.raw(",\"from\":"); w.string(from.name)
+        w.raw(",\"to\":"); w.string(to.name)
+        w.raw(",\"at\":"); w.time(at)
+        writeCommon(&w, c, at: at)
+        writeTrigger(&w, trigger)
+        w.raw(",\"rules_version\":"); w.string(rules.version)
+        w.byte(0x7D)
+        out.append(OutputRecord(kind: .stageChange, contactId: c.id, id: id, json: w.bytes))
+        stageChanges += 1
+    }
+
+    enum AlertReason { case stage, intent(Int) }
+
+    private func emitAlert(_ c: borrowing ContactState, reason: AlertReason, trigger: Trigger,
+                           into out: inout [OutputRecord]) {
+        let at = c.newest
+        let id: String
+        var ruleName: String?
+        switch reason {
+        case .stage: id = c.id + ":alert:stage:" + trigger.messageId
+        case .intent(let r):
+            ruleName = rules.engagement[r].name
+            id = c.id + ":alert:intent:" + ruleName! + ":" + trigger.messageId
+        }
+        let s = scores(c, at: at)
+        var w = JSONWriter(capacity: 384)
+        w.raw("{\"id\":"); w.string(id)
+        w.raw(",\"type\":\"hot_lead\",\"contact_id\":"); w.string(c.id)
+        if let ruleName { w.raw(",\"reason\":\"intent\",\"rule\":"); w.string(ruleName) } else { w.raw(",\"reason\":\"stage\"") }
+        w.raw(",\"stage\":"); w.string(c.stage.name)
+        let g = rules.grades
+        let priority: StaticString = s.fit >= g.fitA - 1e-9 ? "P1" : (s.fit >= g.fitB - 1e-9 ? "P2" : "P3")
+        w.raw(",\"priority\":\""); w.raw(priority); w.byte(0x22)
+        writeCommon(&w, c, at: at)
+        writeTrigger(&w, trigger)
+        w.raw(",\"at\":"); w.time(at)
+        w.raw(",\"rules_version\":"); w.string(rules.version)
+        w.byte(0x7D)
+        out.append(OutputRecord(kind: .alert, contactId: c.id, id: id, json: w.bytes))
+        alerts += 1
+    }
+
+    // MARK: - queries
+
+    /// The contact's score decayed to the partition watermark (or its own newest event time if later).
+    public func contact(_ id: String) -> ContactView? {
+        guard let ci = index[id] else { return nil }
+        let c = contacts[Int(ci)]
+        let at = max(watermark ?? c.newest, c.newest)
+        let s = scores(c, at: at)
+        return ContactView(contactId: c.id, stage: c.stage, total: s.total, fit: s.fit, engagement: s.engagement,
+                           grade: grade(s), topRules: topRules(c, at: at), asOf: at, lastEventTime: c.newest)
+    }
+
+    /// Contacts per stage (every stage present, zero when empty).
+    public func stageCounts() -> [Stage: Int] {
+        var counts: [Stage: Int] = [:]
+        for s in Stage.allCases { counts[s] = 0 }
+        for c in contacts { counts[c.stage, default: 0] += 1 }
+        return counts
+    }
+
+    /// Contact ids changed since the previous call (for incremental checkpoints).
+    public func takeDirtyContactIDs() -> [String] {
+        let ids = dirtyList.map { contacts[Int($0)].id }
+        for ci in dirtyList { dirtyFlags[Int(ci)] = false }
+        dirtyList.removeAll(keepingCapacity: true)
+        return ids
+    }
+
+    /// All contact ids, in creation order.
+    public var contactIDs: [String] { contacts.map(\.id) }
+}
