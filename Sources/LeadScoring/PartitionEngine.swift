@@ -471,6 +471,24 @@ public final class PartitionEngine {
         return ids
     }
 
+    /// Puts a restored contact in place (checkpoint restore); its recycle timer is re-armed.
+    func install(_ c: ContactState) {
+        let ci: Int32
+        if let e = index[c.id] { ci = e; contacts[Int(e)] = c } else {
+            ci = Int32(contacts.count)
+            contacts.append(c)
+            index[c.id] = ci
+            dirtyFlags.append(false)
+        }
+        if c.recycleAt != ContactState.never { timers.push(at: c.recycleAt, contact: ci) }
+    }
+
+    func setRestored(watermark: EventTime?, counters: [Int]) {
+        self.watermark = watermark
+        eventsScored = counters[0]; duplicates = counters[1]; ignored = counters[2]
+        stageChanges = counters[3]; alerts = counters[4]
+    }
+
     /// All contact ids, in creation order.
     public var contactIDs: [String] { contacts.map(\.id) }
 }

@@ -1,0 +1,202 @@
+/// Binary checkpoint format of contact and partition state (little-endian, versioned).
+///
+/// Contacts name their rules, traits and trait tests (not indices), so state carries over by rule name when
+/// the rules file changes (CONTRACTS §4); with unchanged rules (same `rules_version`) the restored state is
+/// bit-for-bit the saved one, so the outputs that follow are byte-identical to an uninterrupted run.
+/// A trait test that is new in the rules counts as false until the trait's next value arrives (trait values
+/// themselves are not kept — see `ContactState`).
+public struct CheckpointError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+struct BinaryWriter {
+    var bytes: [UInt8] = []
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
+    mutating func f64(_ v: Double) { u64(v.bitPattern) }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func count(_ n: Int) { u32(UInt32(n)) }
+    mutating func string(_ s: String) { count(s.utf8.count); bytes.append(contentsOf: s.utf8) }
+}
+
+struct BinaryReader {
+    let bytes: [UInt8]
+    var pos = 0
+    init(_ b: [UInt8]) { bytes = b }
+    mutating func need(_ n: Int) throws {
+        if n < 0 || pos + n > bytes.count { throw CheckpointError("checkpoint truncated at byte \(pos)") }
+    }
+    mutating func u8() throws -> UInt8 { try need(1); defer { pos += 1 }; return bytes[pos] }
+    mutating func u64() throws -> UInt64 {
+        try need(8)
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(bytes[pos + i]) << (8 * UInt64(i)) }
+        pos += 8
+        return v
+    }
+    mutating func u32() throws -> UInt32 {
+        try need(4)
+        var v: UInt32 = 0
+        for i in 0..<4 { v |= UInt32(bytes[pos + i]) << (8 * UInt32(i)) }
+        pos += 4
+        return v
+    }
+    mutating func i64() throws -> Int64 { Int64(bitPattern: try u64()) }
+    mutating func f64() throws -> Double { Double(bitPattern: try u64()) }
+    mutating func count() throws -> Int {
+        let n = Int(try u32())
+        if n > bytes.count - pos { throw CheckpointError("checkpoint count \(n) beyond data at byte \(pos)") }
+        return n
+    }
+    mutating func string() throws -> String {
+        let n = try count()
+        try need(n)
+        defer { pos += n }
+        return String(decoding: bytes[pos..<pos + n], as: UTF8.self)
+    }
+}
+
+extension CompiledRules {
+    /// Stable text of an atomic trait test (trait + test), used to carry test results across rules changes.
+    func signature(ofTest i: Int) -> String {
+        let t = traitTests[i]
+        let name = traitNames[t.trait]
+        func v(_ x: TraitValue) -> String {
+            switch x {
+            case .string(let s): return "s:" + s
+            case .number(let d): return "n:\(d)"
+            case .bool(let b): return "b:\(b)"
+            case .null: return "null"
+            case .other: return "other"
+            }
+        }
+        switch t.test {
+        case .exists: return name + "\u{1}exists"
+        case .eq(let x): return name + "\u{1}eq\u{1}" + v(x)
+        case .oneOf(let xs): return name + "\u{1}in\u{1}" + xs.map(v).joined(separator: "\u{2}")
+        case .matches(let p): return name + "\u{1}matches\u{1}" + p.source
+        case .range(let r): return name + "\u{1}range\u{1}\(r.gte.map { "\($0)" } ?? "")\u{1}\(r.lte.map { "\($0)" } ?? "")"
+        }
+    }
+}
+
+extension PartitionEngine {
+    static let contactFormat: UInt8 = 1
+    static let partitionFormat: UInt8 = 1
+
+    /// The contact's state for a checkpoint; nil when the contact is unknown.
+    public func encodeContact(_ id: String) -> [UInt8]? {
+        guard let ci = index[id] else { return nil }
+        let c = contacts[Int(ci)]
+        var w = BinaryWriter()
+        w.u8(Self.contactFormat)
+        w.string(rules.version)
+        w.string(c.id)
+        w.i64(c.newest); w.i64(c.engAsOf); w.f64(c.fit); w.u64(c.fitMask)
+        w.i64(c.lastAlert); w.i64(c.lastPointsChange); w.i64(c.recycleAt); w.i64(c.seenMin)
+        w.u8(UInt8(truncatingIfNeeded: c.stage.rawValue))
+        // traits: name + time
+        let setTraits = c.traitTimes.enumerated().filter { $0.element != ContactState.none }
+        w.count(setTraits.count)
+        for (ti, time) in setTraits { w.string(compiled.traitNames[ti]); w.i64(time) }
+        // trait test bits that hold, by signature
+        let bits = (0..<compiled.traitTests.count).filter { c.traitBits.get($0) }
+        w.count(bits.count)
+        for b in bits { w.string(compiled.signature(ofTest: b)) }
+        w.count(c.rules.count)
+        for r in c.rules { w.string(rules.engagement[Int(r.rule)].name); w.f64(r.contrib); w.f64(r.awardedAbs) }
+        w.count(c.firings.count)
+        for f in c.firings { w.string(rules.engagement[Int(f.rule)].name); w.i64(f.time) }
+        w.count(c.seen.count)
+        for s in c.seen { w.u64(s.hash); w.i64(s.time) }
+        return w.bytes
+    }
+
+    /// Restores (or replaces) a contact from `encodeContact` bytes, mapping rules and traits by name.
+    public func restoreContact(id: String, bytes: [UInt8]) throws {
+        var r = BinaryReader(bytes)
+        let format = try r.u8()
+        guard format == Self.contactFormat else { throw CheckpointError("unknown contact format \(format)") }
+        let sameRules = try r.string() == rules.version
+        let storedId = try r.string()
+        guard storedId == id else { throw CheckpointError("checkpoint is for contact \(storedId), not \(id)") }
+        var c = ContactState(id: id, time: 0)
+        c.newest = try r.i64(); c.engAsOf = try r.i64(); c.fit = try r.f64(); c.fitMask = try r.u64()
+        c.lastAlert = try r.i64(); c.lastPointsChange = try r.i64(); c.recycleAt = try r.i64(); c.seenMin = try r.i64()
+        let rawStage = Int(try r.u8())
+        guard let stage = Stage(rawValue: rawStage) else { throw CheckpointError("bad stage \(rawStage)") }
+        c.stage = stage
+        let nTraits = try r.count()
+        for _ in 0..<nTraits {
+            let name = try r.string(); let time = try r.i64()
+            guard let ti = compiled.traitIndex[name] else { continue }
+            if c.traitTimes.isEmpty { c.traitTimes = Array(repeating: ContactState.none, count: compiled.traitNames.count) }
+            c.traitTimes[ti] = time
+        }
+        let nBits = try r.count()
+        if nBits > 0 {
+            var bySignature: [String: [Int]] = [:]
+            for b in 0..<compiled.traitTests.count { bySignature[compiled.signature(ofTest: b), default: []].append(b) }
+            for _ in 0..<nBits {
+                for b in bySignature[try r.string()] ?? [] { c.traitBits.set(b) }
+            }
+        }
+        let ruleIndex = Dictionary(rules.engagement.enumerated().map { ($0.element.name, Int32($0.offset)) },
+                                   uniquingKeysWith: { a, _ in a })
+        let nSlots = try r.count()
+        for _ in 0..<nSlots {
+            let name = try r.string(); let contrib = try r.f64(); let abs = try r.f64()
+            guard let ri = ruleIndex[name] else { continue }
+            c.rules.append(.init(rule: ri, contrib: contrib, awardedAbs: abs))
+        }
+        c.rules.sort { $0.rule < $1.rule }
+        let nFirings = try r.count()
+        for _ in 0..<nFirings {
+            let name = try r.string(); let time = try r.i64()
+            guard let ri = ruleIndex[name], compiled.keepTimes[Int(ri)] else { continue }
+            c.firings.append(.init(time: time, rule: ri))
+        }
+        let nSeen = try r.count()
+        c.seen.reserveCapacity(nSeen)
+        for _ in 0..<nSeen { c.seen.append(.init(hash: try r.u64(), time: try r.i64())) }
+        guard r.pos == bytes.count else { throw CheckpointError("trailing bytes in contact checkpoint") }
+
+        if !sameRules {
+            // Fit and the recycle timer depend on the rules: recompute them.
+            let e = c.engagementAsOf
+            let sc = Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e))
+            var fit = 0.0, mask: UInt64 = 0
+            for (i, cond) in compiled.fit.enumerated() where eval(cond, .empty, c, sc) {
+                fit += rules.fit[i].points
+                if i < 64 { mask |= 1 << UInt64(i) }
+            }
+            c.fit = fit; c.fitMask = mask
+            c.recycleAt = crossing(c)
+        }
+        install(c)
+    }
+
+    /// Watermark and counters of the partition.
+    public func encodePartitionState() -> [UInt8] {
+        var w = BinaryWriter()
+        w.u8(Self.partitionFormat)
+        w.u8(watermark == nil ? 0 : 1)
+        w.i64(watermark ?? 0)
+        w.i64(Int64(eventsScored)); w.i64(Int64(duplicates)); w.i64(Int64(ignored))
+        w.i64(Int64(stageChanges)); w.i64(Int64(alerts))
+        return w.bytes
+    }
+
+    public func restorePartitionState(_ bytes: [UInt8]) throws {
+        var r = BinaryReader(bytes)
+        let format = try r.u8()
+        guard format == Self.partitionFormat else { throw CheckpointError("unknown partition format \(format)") }
+        let has = try r.u8(); let wm = try r.i64()
+        let counters = (try r.i64(), try r.i64(), try r.i64(), try r.i64(), try r.i64())
+        guard r.pos == bytes.count else { throw CheckpointError("trailing bytes in partition checkpoint") }
+        setRestored(watermark: has == 1 ? wm : nil,
+                    counters: [Int(counters.0), Int(counters.1), Int(counters.2), Int(counters.3), Int(counters.4)])
+    }
+}
