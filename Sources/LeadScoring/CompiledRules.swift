@@ -46,6 +46,9 @@ final class CompiledRules: @unchecked Sendable {
     /// Largest window over limits and `count … within`: firings older than T minus this (plus the dedupe
     /// window, to serve late events) are pruned.
     var timesHorizon: EventDuration = 0
+    /// Per engagement rule: firings older than T minus this are pruned (limit `per` plus the dedupe window
+    /// for late events, or the largest `count … within` on the rule).
+    var firingHorizon: [EventDuration] = []
     /// Fit rules use something other than traits (score/count/event): recompute fit on every event.
     var fitNeedsEveryEvent = false
 
@@ -57,6 +60,7 @@ final class CompiledRules: @unchecked Sendable {
         self.halfLife = Double(rules.halfLife)
         self.ln2OverH = 0.6931471805599453 / Double(rules.halfLife)
         keepTimes = Array(repeating: false, count: rules.engagement.count)
+        countWithin = Array(repeating: 0, count: rules.engagement.count)
         fit = rules.fit.map { compile($0.when) }
         engagement = rules.engagement.map { compile($0.when) }
         for (stage, c) in rules.stages.enter where stage != .disqualified && stage != .lead {
@@ -73,6 +77,9 @@ final class CompiledRules: @unchecked Sendable {
         // count windows were collected during compile
         horizon = max(horizon, countHorizon)
         timesHorizon = horizon
+        firingHorizon = rules.engagement.enumerated().map { i, r in
+            max(r.limit.map { $0.per + rules.dedupeWindow } ?? 0, countWithin[i])
+        }
         for c in rules.fit where !Self.traitsOnly(c.when) { fitNeedsEveryEvent = true }
         traitMask = Array(repeating: TraitBits(), count: traitNames.count)
         testsOfTrait = Array(repeating: [], count: traitNames.count)
@@ -80,6 +87,7 @@ final class CompiledRules: @unchecked Sendable {
     }
 
     private var countHorizon: EventDuration = 0
+    private var countWithin: [EventDuration] = []
 
     private static func traitsOnly(_ c: Condition) -> Bool {
         switch c {
@@ -109,7 +117,7 @@ final class CompiledRules: @unchecked Sendable {
             return .page(pagePatterns.count - 1)
         case .score(let k, let r): return .score(k, r)
         case .count(let rule, let range, let within):
-            if rule >= 0 && rule < keepTimes.count { keepTimes[rule] = true }
+            if rule >= 0 && rule < keepTimes.count { keepTimes[rule] = true; countWithin[rule] = max(countWithin[rule], within) }
             countHorizon = max(countHorizon, within)
             return .count(rule: rule, range: range, within: within)
         case .all(let cs): return .all(cs.map { compile($0) })

@@ -95,7 +95,7 @@ extension PartitionEngine {
         w.string(rules.version)
         w.string(c.id)
         w.i64(c.newest); w.i64(c.engAsOf); w.f64(c.fit); w.u64(c.fitMask)
-        w.i64(c.lastAlert); w.i64(c.lastPointsChange); w.i64(c.recycleAt); w.i64(c.seenMin)
+        w.i64(c.lastAlert); w.i64(c.lastPointsChange); w.i64(c.recycleAt)
         w.u8(UInt8(truncatingIfNeeded: c.stage.rawValue))
         // traits: name + time
         let setTraits = c.traitTimes.enumerated().filter { $0.element != ContactState.none }
@@ -107,10 +107,14 @@ extension PartitionEngine {
         for b in bits { w.string(compiled.signature(ofTest: b)) }
         w.count(c.rules.count)
         for r in c.rules { w.string(rules.engagement[Int(r.rule)].name); w.f64(r.contrib); w.f64(r.awardedAbs) }
-        w.count(c.firings.count)
-        for f in c.firings { w.string(rules.engagement[Int(f.rule)].name); w.i64(f.time) }
-        w.count(c.seen.count)
-        for s in c.seen { w.u64(s.hash); w.i64(s.time) }
+        // Only what is logically alive (pruning is lazy): the encoding does not depend on when pruning ran.
+        let firings = c.firings.filter { $0.time > c.newest &- compiled.firingHorizon[Int($0.rule)] }
+        w.count(firings.count)
+        for f in firings { w.string(rules.engagement[Int(f.rule)].name); w.i64(f.time) }
+        let cutoff = c.newest &- rules.dedupeWindow
+        let seen = c.seen.sortedEntries.filter { $0.time >= cutoff }
+        w.count(seen.count)
+        for s in seen { w.u64(s.hash); w.i64(s.time) }
         return w.bytes
     }
 
@@ -124,7 +128,7 @@ extension PartitionEngine {
         guard storedId == id else { throw CheckpointError("checkpoint is for contact \(storedId), not \(id)") }
         var c = ContactState(id: id, time: 0)
         c.newest = try r.i64(); c.engAsOf = try r.i64(); c.fit = try r.f64(); c.fitMask = try r.u64()
-        c.lastAlert = try r.i64(); c.lastPointsChange = try r.i64(); c.recycleAt = try r.i64(); c.seenMin = try r.i64()
+        c.lastAlert = try r.i64(); c.lastPointsChange = try r.i64(); c.recycleAt = try r.i64()
         let rawStage = Int(try r.u8())
         guard let stage = Stage(rawValue: rawStage) else { throw CheckpointError("bad stage \(rawStage)") }
         c.stage = stage
@@ -156,11 +160,10 @@ extension PartitionEngine {
         for _ in 0..<nFirings {
             let name = try r.string(); let time = try r.i64()
             guard let ri = ruleIndex[name], compiled.keepTimes[Int(ri)] else { continue }
-            c.firings.append(.init(time: time, rule: ri))
+            c.addFiring(rule: ri, at: time)
         }
         let nSeen = try r.count()
-        c.seen.reserveCapacity(nSeen)
-        for _ in 0..<nSeen { c.seen.append(.init(hash: try r.u64(), time: try r.i64())) }
+        for _ in 0..<nSeen { c.seen.insert(try r.u64(), at: try r.i64()) }
         guard r.pos == bytes.count else { throw CheckpointError("trailing bytes in contact checkpoint") }
 
         if !sameRules {

@@ -38,17 +38,16 @@ struct ContactState {
     var lastPointsChange: EventTime
     /// Current recycle (b) timer key (crossing moment, µs floor) or `never`.
     var recycleAt: EventTime = never
-    /// Lowest event time in `seen` (cheap check whether pruning is due).
-    var seenMin: EventTime = never
     var stage: Stage = .lead
+    var firingsPruneAt: UInt32 = 8
     var traitBits = TraitBits()
     /// Event time of the current value per referenced trait (`none` = never set). Empty until the first trait.
     var traitTimes: [EventTime] = []
     /// Sorted by rule.
     var rules: [RuleSlot] = []
-    /// Only for rules with `limit` or referenced by `count`; pruned.
+    /// Only for rules with `limit` or referenced by `count`; sorted by (rule, time); pruned.
     var firings: [Firing] = []
-    var seen: [SeenId] = []
+    var seen = SeenIds()
 
     init(id: String, time: EventTime) {
         self.id = id
@@ -64,24 +63,18 @@ struct ContactState {
         return e
     }
 
-    @inline(__always) func hasSeen(_ hash: UInt64) -> Bool {
-        for s in seen where s.hash == hash { return true }
-        return false
+    /// Whether the id was seen with an event time ≥ `cutoff` (ids older than that are forgotten even if
+    /// not pruned yet, so lazy pruning never changes results).
+    @inline(__always) func hasSeen(_ hash: UInt64, cutoff: EventTime) -> Bool {
+        seen.contains(hash, cutoff: cutoff)
     }
 
-    /// Keeps ids whose event time is within `window` of the newest event time.
     mutating func pruneSeen(window: EventDuration) {
-        let cutoff = newest &- window
-        guard seenMin < cutoff else { return }
-        seen.removeAll { $0.time < cutoff }
-        var m = ContactState.never
-        for s in seen where s.time < m { m = s.time }
-        seenMin = m
+        seen.prune(cutoff: newest &- window)
     }
 
     mutating func remember(_ hash: UInt64, at time: EventTime) {
-        seen.append(SeenId(hash: hash, time: time))
-        if time < seenMin { seenMin = time }
+        seen.insert(hash, at: time)
     }
 
     /// Index of the rule's slot, or where to insert it.
@@ -96,10 +89,36 @@ struct ContactState {
         return (i, false)
     }
 
+    /// Index of the first firing after (rule, time) in the (rule, time) order of `firings`.
+    @inline(__always) func firingIndex(rule: Int32, time: EventTime) -> Int {
+        var lo = 0, hi = firings.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            let f = firings[mid]
+            if f.rule < rule || (f.rule == rule && f.time <= time) { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
     /// Firings of `rule` with event time in (from, to].
     @inline(__always) func firingCount(rule: Int32, after from: EventTime, upTo to: EventTime) -> Int {
-        var n = 0
-        for f in firings where f.rule == rule && f.time > from && f.time <= to { n += 1 }
-        return n
+        if firings.isEmpty || to <= from { return 0 }
+        return firingIndex(rule: rule, time: to) - firingIndex(rule: rule, time: from)
+    }
+
+    mutating func addFiring(rule: Int32, at time: EventTime) {
+        if let last = firings.last, last.rule < rule || (last.rule == rule && last.time <= time) {
+            firings.append(.init(time: time, rule: rule))
+        } else {
+            firings.insert(.init(time: time, rule: rule), at: firingIndex(rule: rule, time: time))
+        }
+    }
+
+    /// Drops firings older than each rule's horizon; amortized (runs when the array doubled since last time).
+    mutating func pruneFirings(horizons: [EventDuration]) {
+        guard firings.count >= Int(firingsPruneAt) else { return }
+        let T = newest
+        firings.removeAll { $0.time <= T &- horizons[Int($0.rule)] }
+        firingsPruneAt = UInt32(max(8, 2 * firings.count))
     }
 }

@@ -48,7 +48,7 @@ public final class PartitionEngine {
         if event.kind == .group || event.kind == .alias { ignored += 1; return .ignored }
         let hash = engineFNV1a64(event.messageId)
         let existing = index[event.contactId]
-        if let ci = existing, contacts[Int(ci)].hasSeen(hash) { duplicates += 1; return .duplicate }
+        if let ci = existing, contacts[Int(ci)].hasSeen(hash, cutoff: contacts[Int(ci)].newest &- rules.dedupeWindow) { duplicates += 1; return .duplicate }
         let t = event.timestamp
         if watermark == nil || t > watermark! {
             if !timers.isEmpty { fireDueRecycles(before: t, trigger: trigger, into: &out) }
@@ -188,8 +188,12 @@ public final class PartitionEngine {
             var fired: [(Int, Double)] = []
             for (ri, cond) in compiled.engagement.enumerated() where eval(cond, ctx, c, before) {
                 let rule = rules.engagement[ri]
+                // Firings older than the rule's horizon count as forgotten whether or not they were pruned
+                // yet, so results never depend on when pruning ran (checkpoint restore included).
                 if let l = rule.limit,
-                   c.firingCount(rule: Int32(ri), after: t &- l.per, upTo: t) >= l.count { continue }
+                   c.firingCount(rule: Int32(ri), after: max(t &- l.per, T &- compiled.firingHorizon[ri]), upTo: t) >= l.count {
+                    continue
+                }
                 fired.append((ri, rule.points))
             }
             var pointsChanged = false
@@ -206,16 +210,13 @@ public final class PartitionEngine {
                 c.rules[si].awardedAbs += awarded.magnitude
                 c.rules[si].contrib += awarded * lateFactor
                 if awarded != 0 { pointsChanged = true }
-                if compiled.keepTimes[ri] { c.firings.append(.init(time: t, rule: Int32(ri))) }
+                if compiled.keepTimes[ri] { c.addFiring(rule: Int32(ri), at: t) }
                 if rule.highIntent && firstHighIntent < 0 { firstHighIntent = ri }
                 ruleFirings[ri] += 1
                 ruleAwarded[ri] += awarded
             }
             if pointsChanged { c.lastPointsChange = T }
-            if !c.firings.isEmpty {
-                let cutoff = T &- compiled.timesHorizon &- rules.dedupeWindow
-                if c.firings[0].time <= cutoff { c.firings.removeAll { $0.time <= cutoff } }
-            }
+            if !c.firings.isEmpty { c.pruneFirings(horizons: compiled.firingHorizon) }
         }
 
         let eng = c.engagementAsOf
