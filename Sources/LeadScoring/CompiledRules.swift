@@ -35,12 +35,31 @@ final class CompiledRules: @unchecked Sendable {
     var eventIndex: [String: Int] = [:]
     var pagePatterns: [Pattern] = []
 
-    var fit: [Cond] = []
-    var engagement: [Cond] = []
-    /// Per stage rawValue in funnel (lead…evangelist): entry condition.
-    var stageEnter: [Cond?] = Array(repeating: nil, count: Stage.funnel.count)
-    var disqualifyWhen: Cond?
-    var disqualifyUntil: Cond?
+    /// Root nodes in `program`.
+    var fit: [Int32] = []
+    var engagement: [Int32] = []
+    /// Per stage rawValue in funnel (lead…evangelist): entry condition root, or −1.
+    var stageEnter: [Int32] = Array(repeating: -1, count: Stage.funnel.count)
+    var disqualifyWhen: Int32 = -1
+    var disqualifyUntil: Int32 = -1
+    var program = ConditionProgram()
+    /// Frozen copies of `program` for the hot path (owned; freed in deinit).
+    private(set) var nodes: UnsafeMutableBufferPointer<ConditionProgram.Node> = .init(start: nil, count: 0)
+    private(set) var children: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
+
+    /// Engagement rule parameters, flat for the hot path.
+    struct RuleParams {
+        var points: Double
+        /// NaN when the rule has no cap.
+        var maxPoints: Double
+        var limitCount: Int
+        /// 0 when the rule has no limit.
+        var limitPer: EventDuration
+        var highIntent: Bool
+        var keepTimes: Bool
+        var horizon: EventDuration
+    }
+    private(set) var params: UnsafeMutableBufferPointer<RuleParams> = .init(start: nil, count: 0)
     /// Engagement rules whose firing times must be kept (limit or referenced by `count`), with the window.
     var keepTimes: [Bool] = []
     /// Largest window over limits and `count … within`: firings older than T minus this (plus the dedupe
@@ -61,14 +80,16 @@ final class CompiledRules: @unchecked Sendable {
         self.ln2OverH = 0.6931471805599453 / Double(rules.halfLife)
         keepTimes = Array(repeating: false, count: rules.engagement.count)
         countWithin = Array(repeating: 0, count: rules.engagement.count)
-        fit = rules.fit.map { compile($0.when) }
-        engagement = rules.engagement.map { compile($0.when) }
+        let fitConds = rules.fit.map { compile($0.when) }
+        let engConds = rules.engagement.map { compile($0.when) }
+        fit = fitConds.map { program.add($0) }
+        engagement = engConds.map { program.add($0) }
         for (stage, c) in rules.stages.enter where stage != .disqualified && stage != .lead {
-            stageEnter[stage.rawValue] = compile(c)
+            stageEnter[stage.rawValue] = program.add(compile(c))
         }
         if let d = rules.stages.disqualify {
-            disqualifyWhen = compile(d.when)
-            disqualifyUntil = d.until.map { compile($0) }
+            disqualifyWhen = program.add(compile(d.when))
+            if let u = d.until { disqualifyUntil = program.add(compile(u)) }
         }
         var horizon: EventDuration = 0
         for (i, r) in rules.engagement.enumerated() {
@@ -82,8 +103,24 @@ final class CompiledRules: @unchecked Sendable {
         }
         for c in rules.fit where !Self.traitsOnly(c.when) { fitNeedsEveryEvent = true }
         traitMask = Array(repeating: TraitBits(), count: traitNames.count)
+        nodes = .allocate(capacity: max(1, program.nodes.count))
+        _ = nodes.initialize(from: program.nodes)
+        children = .allocate(capacity: max(1, program.children.count))
+        _ = children.initialize(from: program.children)
+        params = .allocate(capacity: max(1, rules.engagement.count))
+        for (i, r) in rules.engagement.enumerated() {
+            params[i] = RuleParams(points: r.points, maxPoints: r.maxPoints ?? .nan, limitCount: r.limit?.count ?? 0,
+                                   limitPer: r.limit?.per ?? 0, highIntent: r.highIntent, keepTimes: keepTimes[i],
+                                   horizon: firingHorizon[i])
+        }
         testsOfTrait = Array(repeating: [], count: traitNames.count)
         for (bit, t) in traitTests.enumerated() { traitMask[t.trait].set(bit); testsOfTrait[t.trait].append(bit) }
+    }
+
+    deinit {
+        nodes.deallocate()
+        children.deallocate()
+        params.deallocate()
     }
 
     private var countHorizon: EventDuration = 0
@@ -181,6 +218,14 @@ struct TraitBits: Equatable {
         let w = (i - 64) / 64
         while high.count <= w { high.append(0) }
         high[w] |= 1 << UInt64((i - 64) % 64)
+    }
+
+    mutating func formUnion(_ o: TraitBits) {
+        low |= o.low
+        if !o.high.isEmpty {
+            while high.count < o.high.count { high.append(0) }
+            for w in 0..<o.high.count { high[w] |= o.high[w] }
+        }
     }
 
     mutating func clear(mask: TraitBits) {

@@ -17,6 +17,7 @@ public final class PartitionEngine {
     private var dirtyList: [Int32] = []
     /// Page path → bits of the page patterns it matches (paths repeat, so no regex runs per event).
     private var pageCache: [String: UInt64] = [:]
+    private var traitCache: [TraitKey: TraitBits] = [:]
 
     // Counters (the daemon exports them; `replay --report` prints them).
     public private(set) var eventsScored = 0
@@ -30,6 +31,7 @@ public final class PartitionEngine {
 
     /// Reused per event.
     private var stageHits: [Stage] = []
+    private var firedScratch: [Int32] = []
 
     public init(rules: Rules, options: EngineOptions = .init()) {
         self.rules = rules
@@ -103,6 +105,22 @@ public final class PartitionEngine {
         return ctx
     }
 
+    struct TraitKey: Hashable {
+        var trait: Int
+        var value: TraitValue
+    }
+
+    /// The test bits a trait value satisfies (values repeat — titles, industries — so regexes run once per value).
+    private func traitValueBits(_ ti: Int, _ value: TraitValue) -> TraitBits {
+        let key = TraitKey(trait: ti, value: value)
+        if let b = traitCache[key] { return b }
+        var bits = TraitBits()
+        for b in compiled.testsOfTrait[ti] where CompiledRules.holds(compiled.traitTests[b].test, value) { bits.set(b) }
+        if traitCache.count >= 65_536 { traitCache.removeAll(keepingCapacity: true) }
+        traitCache[key] = bits
+        return bits
+    }
+
     private func pageBits(_ path: String) -> UInt64 {
         if let b = pageCache[path] { return b }
         var bits: UInt64 = 0
@@ -112,27 +130,30 @@ public final class PartitionEngine {
         return bits
     }
 
-    func eval(_ c: CompiledRules.Cond, _ ctx: EventContext, _ s: borrowing ContactState, _ sc: Scores) -> Bool {
-        switch c {
-        case .traitBit(let b): return s.traitBits.get(b)
-        case .event(let e): return ctx.event == e
-        case .page(let p): return p < 64 && ctx.pageBits & (1 << UInt64(p)) != 0
-        case .score(let kind, let r):
-            switch kind {
-            case .total: return CompiledRules.inRange(sc.total, r)
-            case .fit: return CompiledRules.inRange(sc.fit, r)
-            case .engagement: return CompiledRules.inRange(sc.engagement, r)
-            }
-        case .count(let rule, let r, let within):
-            let n = s.firingCount(rule: Int32(rule), after: s.newest &- within, upTo: s.newest)
-            return CompiledRules.inRange(Double(n), r)
-        case .all(let cs):
-            for x in cs where !eval(x, ctx, s, sc) { return false }
+    @inline(__always) static func inRange(_ x: Double, _ n: ConditionProgram.Node) -> Bool {
+        x >= n.lo - 1e-9 && x <= n.hi + 1e-9
+    }
+
+    func eval(_ root: Int32, _ ctx: EventContext, _ s: borrowing ContactState, _ sc: Scores) -> Bool {
+        let node = compiled.nodes[Int(root)]
+        switch node.op {
+        case .traitBit: return s.traitBits.get(Int(node.a))
+        case .event: return ctx.event == Int(node.a)
+        case .page: return ctx.pageBits & (1 << UInt64(node.a)) != 0
+        case .scoreTotal: return Self.inRange(sc.total, node)
+        case .scoreFit: return Self.inRange(sc.fit, node)
+        case .scoreEngagement: return Self.inRange(sc.engagement, node)
+        case .count:
+            let n = s.firingCount(rule: node.a, after: s.newest &- node.within, upTo: s.newest)
+            return Self.inRange(Double(n), node)
+        case .all:
+            for i in 0..<Int(node.b) where !eval(compiled.children[Int(node.a) + i], ctx, s, sc) { return false }
             return true
-        case .any(let cs):
-            for x in cs where eval(x, ctx, s, sc) { return true }
+        case .any:
+            for i in 0..<Int(node.b) where eval(compiled.children[Int(node.a) + i], ctx, s, sc) { return true }
             return false
-        case .not(let x): return !eval(x, ctx, s, sc)
+        case .not: return !eval(node.a, ctx, s, sc)
+        case .never: return false
         }
     }
 
@@ -160,9 +181,7 @@ public final class PartitionEngine {
                 c.traitTimes[ti] = t
                 var bits = c.traitBits
                 bits.clear(mask: compiled.traitMask[ti])
-                for b in compiled.testsOfTrait[ti] where CompiledRules.holds(compiled.traitTests[b].test, value) {
-                    bits.set(b)
-                }
+                bits.formUnion(traitValueBits(ti, value))
                 if bits != c.traitBits { c.traitBits = bits; traitsChanged = true }
             }
         }
@@ -185,33 +204,35 @@ public final class PartitionEngine {
         if !compiled.engagement.isEmpty {
             let e0 = c.engagementAsOf
             let before = Scores(fit: c.fit, engagement: e0, total: clamp(c.fit + e0))
-            var fired: [(Int, Double)] = []
+            firedScratch.removeAll(keepingCapacity: true)
+            let params = compiled.params
             for (ri, cond) in compiled.engagement.enumerated() where eval(cond, ctx, c, before) {
-                let rule = rules.engagement[ri]
+                let p = params[ri]
                 // Firings older than the rule's horizon count as forgotten whether or not they were pruned
                 // yet, so results never depend on when pruning ran (checkpoint restore included).
-                if let l = rule.limit,
-                   c.firingCount(rule: Int32(ri), after: max(t &- l.per, T &- compiled.firingHorizon[ri]), upTo: t) >= l.count {
+                if p.limitPer > 0,
+                   c.firingCount(rule: Int32(ri), after: max(t &- p.limitPer, T &- p.horizon), upTo: t) >= p.limitCount {
                     continue
                 }
-                fired.append((ri, rule.points))
+                firedScratch.append(Int32(ri))
             }
             var pointsChanged = false
             let lateFactor = compiled.decay(T - t)
-            for (ri, points) in fired {
-                let rule = rules.engagement[ri]
-                let (si, found) = c.slotIndex(Int32(ri))
-                if !found { c.rules.insert(.init(rule: Int32(ri), contrib: 0, awardedAbs: 0), at: si) }
-                var awarded = points
-                if let mp = rule.maxPoints {
-                    let remaining = max(0, mp - c.rules[si].awardedAbs)
+            for r in firedScratch {
+                let ri = Int(r)
+                let p = params[ri]
+                let (si, found) = c.slotIndex(r)
+                if !found { c.rules.insert(.init(rule: r, contrib: 0, awardedAbs: 0), at: si) }
+                var awarded = p.points
+                if !p.maxPoints.isNaN {
+                    let remaining = max(0, p.maxPoints - c.rules[si].awardedAbs)
                     if awarded.magnitude > remaining { awarded = awarded < 0 ? -remaining : remaining }
                 }
                 c.rules[si].awardedAbs += awarded.magnitude
                 c.rules[si].contrib += awarded * lateFactor
                 if awarded != 0 { pointsChanged = true }
-                if compiled.keepTimes[ri] { c.addFiring(rule: Int32(ri), at: t) }
-                if rule.highIntent && firstHighIntent < 0 { firstHighIntent = ri }
+                if p.keepTimes { c.addFiring(rule: r, at: t) }
+                if p.highIntent && firstHighIntent < 0 { firstHighIntent = ri }
                 ruleFirings[ri] += 1
                 ruleAwarded[ri] += awarded
             }
@@ -226,14 +247,14 @@ public final class PartitionEngine {
         stageHits.removeAll(keepingCapacity: true)
         let prevStage = c.stage
         var alertsAllowed = true
-        if c.stage != .disqualified, let dq = compiled.disqualifyWhen, eval(dq, ctx, c, after) {
+        if c.stage != .disqualified, compiled.disqualifyWhen >= 0, eval(compiled.disqualifyWhen, ctx, c, after) {
             emitStage(c, from: c.stage, to: .disqualified, trigger: trigger, into: &out)
             c.stage = .disqualified
             alertsAllowed = false
         } else {
             var proceed = true
             if c.stage == .disqualified {
-                if let u = compiled.disqualifyUntil, eval(u, ctx, c, after) {
+                if compiled.disqualifyUntil >= 0, eval(compiled.disqualifyUntil, ctx, c, after) {
                     emitStage(c, from: .disqualified, to: .lead, trigger: trigger, into: &out)
                     c.stage = .lead
                     stageHits.append(.lead)
@@ -245,7 +266,8 @@ public final class PartitionEngine {
             if proceed {
                 var target: Stage?
                 for s in Stage.funnel.reversed() where s > c.stage {
-                    if let cond = compiled.stageEnter[s.rawValue], eval(cond, ctx, c, after) { target = s; break }
+                    let cond = compiled.stageEnter[s.rawValue]
+                    if cond >= 0, eval(cond, ctx, c, after) { target = s; break }
                 }
                 if let target {
                     emitStage(c, from: c.stage, to: target, trigger: trigger, into: &out)
