@@ -71,6 +71,20 @@ final class CompiledRules: @unchecked Sendable {
     /// Fit rules use something other than traits (score/count/event): recompute fit on every event.
     var fitNeedsEveryEvent = false
 
+    /// Fit points in file order.
+    var fitPoints: [Double] = []
+    /// `recycle.below` (NaN without recycle) and its `from` stages as a bit mask by stage raw value.
+    var recycleBelow: Double = .nan
+    var recycleFromMask: UInt32 = 0
+    var alertStageMask: UInt32 = 0
+
+    @inline(__always) func isRecycleFrom(_ s: Stage) -> Bool {
+        s.rawValue < 32 && recycleFromMask & (1 << UInt32(s.rawValue)) != 0
+    }
+    @inline(__always) func isAlertStage(_ s: Stage) -> Bool {
+        s.rawValue < 32 && alertStageMask & (1 << UInt32(s.rawValue)) != 0
+    }
+
     let halfLife: Double
     let ln2OverH: Double
 
@@ -103,6 +117,12 @@ final class CompiledRules: @unchecked Sendable {
         }
         for c in rules.fit where !Self.traitsOnly(c.when) { fitNeedsEveryEvent = true }
         traitMask = Array(repeating: TraitBits(), count: traitNames.count)
+        fitPoints = rules.fit.map(\.points)
+        if let rc = rules.stages.recycle {
+            recycleBelow = rc.below
+            for st in rc.from where st.rawValue < 32 { recycleFromMask |= 1 << UInt32(st.rawValue) }
+        }
+        for st in rules.alerts.onStages where st.rawValue < 32 { alertStageMask |= 1 << UInt32(st.rawValue) }
         nodes = .allocate(capacity: max(1, program.nodes.count))
         _ = nodes.initialize(from: program.nodes)
         children = .allocate(capacity: max(1, program.children.count))

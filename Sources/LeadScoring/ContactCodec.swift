@@ -88,31 +88,34 @@ extension PartitionEngine {
 
     /// The contact's state for a checkpoint; nil when the contact is unknown.
     public func encodeContact(_ id: String) -> [UInt8]? {
-        guard let ci = index[id] else { return nil }
+        guard let ci = find(id, hash: engineFNV1a64(id)) else { return nil }
         let c = contacts[Int(ci)]
         var w = BinaryWriter()
         w.u8(Self.contactFormat)
         w.string(rules.version)
         w.string(c.id)
-        w.i64(c.newest); w.i64(c.engAsOf); w.f64(c.fit); w.u64(c.fitMask)
+        w.i64(c.newest); w.f64(c.fit); w.u64(UInt64(c.fitMask))
         w.i64(c.lastAlert); w.i64(c.lastPointsChange); w.i64(c.recycleAt)
         w.u8(UInt8(truncatingIfNeeded: c.stage.rawValue))
         // traits: name + time
-        let setTraits = c.traitTimes.enumerated().filter { $0.element != ContactState.none }
+        let setTraits = (0..<compiled.traitNames.count).filter { c.traitTime($0) != ContactState.none }
         w.count(setTraits.count)
-        for (ti, time) in setTraits { w.string(compiled.traitNames[ti]); w.i64(time) }
+        for ti in setTraits { w.string(compiled.traitNames[ti]); w.i64(c.traitTime(ti)) }
         // trait test bits that hold, by signature
-        let bits = (0..<compiled.traitTests.count).filter { c.traitBits.get($0) }
+        let bits = (0..<compiled.traitTests.count).filter { c.traitBit($0) }
         w.count(bits.count)
         for b in bits { w.string(compiled.signature(ofTest: b)) }
-        w.count(c.rules.count)
-        for r in c.rules { w.string(rules.engagement[Int(r.rule)].name); w.f64(r.contrib); w.f64(r.awardedAbs) }
+        w.count(c.slotCount)
+        for i in 0..<c.slotCount {
+            w.string(rules.engagement[Int(c.slotRule(i))].name); w.f64(c.contrib(i)); w.f64(c.awardedAbs(i))
+        }
         // Only what is logically alive (pruning is lazy): the encoding does not depend on when pruning ran.
-        let firings = c.firings.filter { $0.time > c.newest &- compiled.firingHorizon[Int($0.rule)] }
+        let firings = (0..<c.firingCount).map { c.firing($0) }
+            .filter { $0.time > c.newest &- compiled.params[Int($0.rule)].horizon }
         w.count(firings.count)
         for f in firings { w.string(rules.engagement[Int(f.rule)].name); w.i64(f.time) }
         let cutoff = c.newest &- rules.dedupeWindow
-        let seen = c.seen.sortedEntries.filter { $0.time >= cutoff }
+        let seen = seenEntries(ci).filter { $0.time >= cutoff }
         w.count(seen.count)
         for s in seen { w.u64(s.hash); w.i64(s.time) }
         return w.bytes
@@ -127,7 +130,7 @@ extension PartitionEngine {
         let storedId = try r.string()
         guard storedId == id else { throw CheckpointError("checkpoint is for contact \(storedId), not \(id)") }
         var c = ContactState(id: id, time: 0)
-        c.newest = try r.i64(); c.engAsOf = try r.i64(); c.fit = try r.f64(); c.fitMask = try r.u64()
+        c.newest = try r.i64(); c.fit = try r.f64(); c.fitMask = UInt32(truncatingIfNeeded: try r.u64())
         c.lastAlert = try r.i64(); c.lastPointsChange = try r.i64(); c.recycleAt = try r.i64()
         let rawStage = Int(try r.u8())
         guard let stage = Stage(rawValue: rawStage) else { throw CheckpointError("bad stage \(rawStage)") }
@@ -136,16 +139,17 @@ extension PartitionEngine {
         for _ in 0..<nTraits {
             let name = try r.string(); let time = try r.i64()
             guard let ti = compiled.traitIndex[name] else { continue }
-            if c.traitTimes.isEmpty { c.traitTimes = Array(repeating: ContactState.none, count: compiled.traitNames.count) }
-            c.traitTimes[ti] = time
+            c.setTraitTime(ti, time, traits: compiled.traitNames.count)
         }
         let nBits = try r.count()
         if nBits > 0 {
             var bySignature: [String: [Int]] = [:]
             for b in 0..<compiled.traitTests.count { bySignature[compiled.signature(ofTest: b), default: []].append(b) }
+            var bits = TraitBits()
             for _ in 0..<nBits {
-                for b in bySignature[try r.string()] ?? [] { c.traitBits.set(b) }
+                for b in bySignature[try r.string()] ?? [] { bits.set(b) }
             }
+            c.setTraitBits(bits)
         }
         let ruleIndex = Dictionary(rules.engagement.enumerated().map { ($0.element.name, Int32($0.offset)) },
                                    uniquingKeysWith: { a, _ in a })
@@ -153,9 +157,9 @@ extension PartitionEngine {
         for _ in 0..<nSlots {
             let name = try r.string(); let contrib = try r.f64(); let abs = try r.f64()
             guard let ri = ruleIndex[name] else { continue }
-            c.rules.append(.init(rule: ri, contrib: contrib, awardedAbs: abs))
+            let si = c.slot(for: ri)
+            c.setContrib(si, contrib); c.setAwardedAbs(si, abs)
         }
-        c.rules.sort { $0.rule < $1.rule }
         let nFirings = try r.count()
         for _ in 0..<nFirings {
             let name = try r.string(); let time = try r.i64()
@@ -163,22 +167,23 @@ extension PartitionEngine {
             c.addFiring(rule: ri, at: time)
         }
         let nSeen = try r.count()
-        for _ in 0..<nSeen { c.seen.insert(try r.u64(), at: try r.i64()) }
+        var seen: [(hash: UInt64, time: EventTime)] = []
+        for _ in 0..<nSeen { seen.append((try r.u64(), try r.i64())) }
         guard r.pos == bytes.count else { throw CheckpointError("trailing bytes in contact checkpoint") }
 
         if !sameRules {
             // Fit and the recycle timer depend on the rules: recompute them.
-            let e = c.engagementAsOf
+            let e = c.engagement
             let sc = Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e))
-            var fit = 0.0, mask: UInt64 = 0
+            var fit = 0.0, mask: UInt32 = 0
             for (i, cond) in compiled.fit.enumerated() where eval(cond, .empty, c, sc) {
                 fit += rules.fit[i].points
-                if i < 64 { mask |= 1 << UInt64(i) }
+                if i < 32 { mask |= 1 << UInt32(i) }
             }
             c.fit = fit; c.fitMask = mask
             c.recycleAt = crossing(c)
         }
-        install(c)
+        install(c, seen: seen)
     }
 
     /// Watermark and counters of the partition.

@@ -1,124 +1,254 @@
-/// Everything the engine remembers about one contact, kept compact (target ≤ 256 bytes on average).
+/// Everything the engine remembers about one contact, kept compact (target ≤ 256 bytes on average):
+/// a fixed 80-byte part plus at most ONE heap block (`blob`), so applying an event touches few cache lines.
 ///
-/// - Traits are not stored as values: per referenced trait only the event time of the current value and,
-///   in `traitBits`, which atomic trait tests of the rules that value satisfies (exact for every rule).
-/// - Engagement is `Σ rules[i].contrib` as of `engAsOf` (all contributions decay at the same rate, so one
-///   as-of time serves all of them); per-rule slots exist only for rules that fired.
-/// - Message ids are 64-bit FNV-1a hashes with their event time, pruned to the dedupe window.
+/// - Traits are not stored as values: per referenced trait only the event time of its current value and,
+///   in the trait bits, which atomic trait tests of the rules that value satisfies (exact for every rule).
+/// - Engagement is `Σ contrib` of the per-rule slots, all as of `newest` (every contribution decays at the
+///   same rate, so one as-of time serves all); slots exist only for rules that fired.
+/// - Firing times (only rules with `limit` or used by `count`) are packed (rule, biased time) words kept
+///   sorted, so counting firings in a window is a binary search.
+/// - Message ids are 64-bit FNV-1a hashes with their event time; the few very active contacts keep them in a
+///   hash table held by the engine (`flags & seenInTable`).
+///
+/// Blob layout (UInt64 words): header, extra trait bits (tests ≥ 64), trait times, slots (rule, contrib bits,
+/// awarded-abs bits), firings, seen ids (hash, time). Header: bits 0–7 trait times, 8–15 slots, 16–23 seen
+/// ids, 24–31 extra trait-bit words, 32–63 firings.
 struct ContactState {
-    struct RuleSlot: Equatable {
-        var rule: Int32
-        /// Decayed contribution as of `engAsOf`.
-        var contrib: Double
-        /// Lifetime absolute sum of undecayed awarded points (for `max_points`).
-        var awardedAbs: Double
-    }
-
-    struct Firing: Equatable {
-        var time: EventTime
-        var rule: Int32
-    }
-
-    struct SeenId: Equatable {
-        var hash: UInt64
-        var time: EventTime
-    }
-
     static let none: EventTime = .min
     static let never: EventTime = .max
+    static let seenInTable: UInt8 = 1
+    /// Changed since the last `takeDirtyContactIDs`.
+    static let dirty: UInt8 = 2
+    /// Small-array limit for seen ids before moving them to a table.
+    static let seenArrayLimit = 48
 
     var id: String
-    /// T: the contact's newest event time.
+    /// T: the contact's newest event time; engagement contributions are as of this time.
     var newest: EventTime
-    var engAsOf: EventTime
     var fit: Double = 0
-    /// Which of the first 64 fit rules hold (for `top_rules`).
-    var fitMask: UInt64 = 0
     var lastAlert: EventTime = none
     var lastPointsChange: EventTime
     /// Current recycle (b) timer key (crossing moment, µs floor) or `never`.
     var recycleAt: EventTime = never
+    /// Trait test bits 0..<64 (more live in the blob).
+    var traitBitsLow: UInt64 = 0
+    /// Which of the first 32 fit rules hold (for `top_rules`).
+    var fitMask: UInt32 = 0
     var stage: Stage = .lead
-    var firingsPruneAt: UInt32 = 8
-    var traitBits = TraitBits()
-    /// Event time of the current value per referenced trait (`none` = never set). Empty until the first trait.
-    var traitTimes: [EventTime] = []
-    /// Sorted by rule.
-    var rules: [RuleSlot] = []
-    /// Only for rules with `limit` or referenced by `count`; sorted by (rule, time); pruned.
-    var firings: [Firing] = []
-    var seen = SeenIds()
+    /// Firings are pruned when their count reaches 8 << pruneExp (amortized).
+    var pruneExp: UInt8 = 0
+    var flags: UInt8 = 0
+    var blob: [UInt64] = []
 
     init(id: String, time: EventTime) {
         self.id = id
         self.newest = time
-        self.engAsOf = time
         self.lastPointsChange = time
     }
 
-    /// Engagement as of `engAsOf`, summed in rule order (deterministic).
-    @inline(__always) var engagementAsOf: Double {
+    // MARK: header
+
+    @inline(__always) private var header: UInt64 { blob.isEmpty ? 0 : blob[0] }
+    @inline(__always) var traitTimeCount: Int { Int(header & 0xFF) }
+    @inline(__always) var slotCount: Int { Int((header >> 8) & 0xFF) }
+    @inline(__always) var seenCount: Int { Int((header >> 16) & 0xFF) }
+    @inline(__always) var extraBitWords: Int { Int((header >> 24) & 0xFF) }
+    @inline(__always) var firingCount: Int { Int(header >> 32) }
+
+    @inline(__always) private var traitTimesStart: Int { 1 + extraBitWords }
+    @inline(__always) private var slotsStart: Int { traitTimesStart + traitTimeCount }
+    @inline(__always) private var firingsStart: Int { slotsStart + 3 * slotCount }
+    @inline(__always) private var seenStart: Int { firingsStart + firingCount }
+
+    private mutating func setHeader(traitTimes: Int? = nil, slots: Int? = nil, seen: Int? = nil,
+                                    extra: Int? = nil, firings: Int? = nil) {
+        if blob.isEmpty { blob = [0] }
+        let h = blob[0]
+        let t = UInt64(traitTimes ?? Int(h & 0xFF))
+        let s = UInt64(slots ?? Int((h >> 8) & 0xFF))
+        let n = UInt64(seen ?? Int((h >> 16) & 0xFF))
+        let x = UInt64(extra ?? Int((h >> 24) & 0xFF))
+        let f = UInt64(firings ?? Int(h >> 32))
+        blob[0] = t | s << 8 | n << 16 | x << 24 | f << 32
+    }
+
+    // MARK: traits
+
+    @inline(__always) func traitBit(_ b: Int) -> Bool {
+        if b < 64 { return traitBitsLow & (1 << UInt64(b)) != 0 }
+        let w = (b - 64) >> 6
+        guard w < extraBitWords else { return false }
+        return blob[1 + w] & (1 << UInt64((b - 64) & 63)) != 0
+    }
+
+    var traitBits: TraitBits {
+        var t = TraitBits()
+        t.low = traitBitsLow
+        if extraBitWords > 0 { t.high = Array(blob[1..<1 + extraBitWords]) }
+        return t
+    }
+
+    mutating func setTraitBits(_ t: TraitBits) {
+        traitBitsLow = t.low
+        var high = t.high
+        while let last = high.last, last == 0 { high.removeLast() }
+        let have = extraBitWords
+        if high.count > have {
+            if blob.isEmpty { blob = [0] }
+            blob.insert(contentsOf: repeatElement(0, count: high.count - have), at: 1 + have)
+            setHeader(extra: high.count)
+        }
+        for w in 0..<extraBitWords { blob[1 + w] = w < high.count ? high[w] : 0 }
+    }
+
+    @inline(__always) func traitTime(_ ti: Int) -> EventTime {
+        ti < traitTimeCount ? EventTime(bitPattern: blob[traitTimesStart + ti]) : ContactState.none
+    }
+
+    mutating func setTraitTime(_ ti: Int, _ t: EventTime, traits: Int) {
+        if traitTimeCount == 0 {
+            if blob.isEmpty { blob = [0] }
+            blob.insert(contentsOf: repeatElement(UInt64(bitPattern: ContactState.none), count: traits), at: traitTimesStart)
+            setHeader(traitTimes: traits)
+        }
+        blob[traitTimesStart + ti] = UInt64(bitPattern: t)
+    }
+
+    // MARK: rule slots
+
+    @inline(__always) func slotRule(_ i: Int) -> Int32 { Int32(truncatingIfNeeded: blob[slotsStart + 3 * i]) }
+    @inline(__always) func contrib(_ i: Int) -> Double { Double(bitPattern: blob[slotsStart + 3 * i + 1]) }
+    @inline(__always) func awardedAbs(_ i: Int) -> Double { Double(bitPattern: blob[slotsStart + 3 * i + 2]) }
+    @inline(__always) mutating func setContrib(_ i: Int, _ v: Double) { blob[slotsStart + 3 * i + 1] = v.bitPattern }
+    @inline(__always) mutating func setAwardedAbs(_ i: Int, _ v: Double) { blob[slotsStart + 3 * i + 2] = v.bitPattern }
+
+    /// Index of the rule's slot, inserting an empty one if the rule never fired.
+    mutating func slot(for rule: Int32) -> Int {
+        let n = slotCount
+        var i = 0
+        while i < n {
+            let r = slotRule(i)
+            if r == rule { return i }
+            if r > rule { break }
+            i += 1
+        }
+        if blob.isEmpty { blob = [0] }
+        blob.insert(contentsOf: [UInt64(rule), 0.0.bitPattern, 0.0.bitPattern], at: slotsStart + 3 * i)
+        setHeader(slots: n + 1)
+        return i
+    }
+
+    /// Engagement as of `newest`, summed in rule order (deterministic).
+    @inline(__always) var engagement: Double {
         var e = 0.0
-        for r in rules { e += r.contrib }
+        let s = slotsStart
+        for i in 0..<slotCount { e += Double(bitPattern: blob[s + 3 * i + 1]) }
         return e
     }
 
-    /// Whether the id was seen with an event time ≥ `cutoff` (ids older than that are forgotten even if
-    /// not pruned yet, so lazy pruning never changes results).
-    @inline(__always) func hasSeen(_ hash: UInt64, cutoff: EventTime) -> Bool {
-        seen.contains(hash, cutoff: cutoff)
+    /// Multiplies every contribution by `f` (time moved forward).
+    mutating func decayContributions(_ f: Double) {
+        let s = slotsStart
+        for i in 0..<slotCount { blob[s + 3 * i + 1] = (Double(bitPattern: blob[s + 3 * i + 1]) * f).bitPattern }
     }
 
-    mutating func pruneSeen(window: EventDuration) {
-        seen.prune(cutoff: newest &- window)
+    // MARK: firings
+
+    static let timeBias: UInt64 = 1 << 55
+    @inline(__always) static func pack(rule: Int32, time: EventTime) -> UInt64 {
+        UInt64(UInt8(truncatingIfNeeded: rule)) << 56 | ((UInt64(bitPattern: time) &+ timeBias) & 0x00FF_FFFF_FFFF_FFFF)
+    }
+    @inline(__always) static func unpack(_ w: UInt64) -> (rule: Int32, time: EventTime) {
+        (Int32(w >> 56), EventTime(bitPattern: (w & 0x00FF_FFFF_FFFF_FFFF) &- timeBias))
     }
 
-    mutating func remember(_ hash: UInt64, at time: EventTime) {
-        seen.insert(hash, at: time)
-    }
+    func firing(_ i: Int) -> (rule: Int32, time: EventTime) { Self.unpack(blob[firingsStart + i]) }
 
-    /// Index of the rule's slot, or where to insert it.
-    @inline(__always) func slotIndex(_ rule: Int32) -> (Int, found: Bool) {
-        var i = 0
-        while i < rules.count {
-            let r = rules[i].rule
-            if r == rule { return (i, true) }
-            if r > rule { return (i, false) }
-            i += 1
-        }
-        return (i, false)
-    }
-
-    /// Index of the first firing after (rule, time) in the (rule, time) order of `firings`.
-    @inline(__always) func firingIndex(rule: Int32, time: EventTime) -> Int {
-        var lo = 0, hi = firings.count
+    /// Index of the first firing after (rule, time).
+    @inline(__always) private func firingIndex(_ key: UInt64) -> Int {
+        let base = firingsStart
+        var lo = 0, hi = firingCount
         while lo < hi {
             let mid = (lo + hi) >> 1
-            let f = firings[mid]
-            if f.rule < rule || (f.rule == rule && f.time <= time) { lo = mid + 1 } else { hi = mid }
+            if blob[base + mid] <= key { lo = mid + 1 } else { hi = mid }
         }
         return lo
     }
 
     /// Firings of `rule` with event time in (from, to].
-    @inline(__always) func firingCount(rule: Int32, after from: EventTime, upTo to: EventTime) -> Int {
-        if firings.isEmpty || to <= from { return 0 }
-        return firingIndex(rule: rule, time: to) - firingIndex(rule: rule, time: from)
+    @inline(__always) func firings(rule: Int32, after from: EventTime, upTo to: EventTime) -> Int {
+        if firingCount == 0 || to <= from { return 0 }
+        return firingIndex(Self.pack(rule: rule, time: to)) - firingIndex(Self.pack(rule: rule, time: from))
     }
 
     mutating func addFiring(rule: Int32, at time: EventTime) {
-        if let last = firings.last, last.rule < rule || (last.rule == rule && last.time <= time) {
-            firings.append(.init(time: time, rule: rule))
-        } else {
-            firings.insert(.init(time: time, rule: rule), at: firingIndex(rule: rule, time: time))
-        }
+        let w = Self.pack(rule: rule, time: time)
+        let n = firingCount
+        let i = (n > 0 && blob[firingsStart + n - 1] <= w) ? n : firingIndex(w)
+        if blob.isEmpty { blob = [0] }
+        blob.insert(w, at: firingsStart + i)
+        setHeader(firings: n + 1)
     }
 
-    /// Drops firings older than each rule's horizon; amortized (runs when the array doubled since last time).
-    mutating func pruneFirings(horizons: [EventDuration]) {
-        guard firings.count >= Int(firingsPruneAt) else { return }
-        let T = newest
-        firings.removeAll { $0.time <= T &- horizons[Int($0.rule)] }
-        firingsPruneAt = UInt32(max(8, 2 * firings.count))
+    /// Drops firings older than each rule's horizon; amortized (runs when the count doubled since last time).
+    mutating func pruneFirings(horizons: UnsafeMutableBufferPointer<CompiledRules.RuleParams>) {
+        let n = firingCount
+        guard n >= 8 << Int(pruneExp) else { return }
+        let start = firingsStart
+        var kept: [UInt64] = []
+        kept.reserveCapacity(n)
+        for i in 0..<n {
+            let (r, t) = Self.unpack(blob[start + i])
+            if t > newest &- horizons[Int(r)].horizon { kept.append(blob[start + i]) }
+        }
+        blob.replaceSubrange(start..<start + n, with: kept)
+        setHeader(firings: kept.count)
+        var e: UInt8 = 0
+        while (8 << Int(e)) < 2 * kept.count && e < 40 { e += 1 }
+        pruneExp = e
+    }
+
+    // MARK: seen ids (array mode)
+
+    @inline(__always) func seenContains(_ hash: UInt64, cutoff: EventTime) -> Bool {
+        let s = seenStart
+        for i in 0..<seenCount where blob[s + 2 * i] == hash && EventTime(bitPattern: blob[s + 2 * i + 1]) >= cutoff {
+            return true
+        }
+        return false
+    }
+
+    mutating func seenAppend(_ hash: UInt64, _ time: EventTime) {
+        if blob.isEmpty { blob = [0] }
+        let n = seenCount
+        blob.insert(contentsOf: [hash, UInt64(bitPattern: time)], at: seenStart + 2 * n)
+        setHeader(seen: n + 1)
+    }
+
+    /// Drops ids with event time < cutoff (array mode).
+    mutating func seenPrune(cutoff: EventTime) {
+        let s = seenStart, n = seenCount
+        var oldest = EventTime.max
+        for i in 0..<n { oldest = min(oldest, EventTime(bitPattern: blob[s + 2 * i + 1])) }
+        guard oldest < cutoff else { return }
+        var kept: [UInt64] = []
+        for i in 0..<n where EventTime(bitPattern: blob[s + 2 * i + 1]) >= cutoff {
+            kept.append(blob[s + 2 * i]); kept.append(blob[s + 2 * i + 1])
+        }
+        blob.replaceSubrange(s..<s + 2 * n, with: kept)
+        setHeader(seen: kept.count / 2)
+    }
+
+    var seenEntries: [(hash: UInt64, time: EventTime)] {
+        let s = seenStart
+        return (0..<seenCount).map { (blob[s + 2 * $0], EventTime(bitPattern: blob[s + 2 * $0 + 1])) }
+    }
+
+    /// Removes all seen ids from the blob (moving them to a table).
+    mutating func seenRemoveAll() {
+        let s = seenStart, n = seenCount
+        guard n > 0 else { return }
+        blob.removeSubrange(s..<s + 2 * n)
+        setHeader(seen: 0)
     }
 }

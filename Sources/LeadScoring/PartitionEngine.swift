@@ -9,11 +9,13 @@ public final class PartitionEngine {
     public let options: EngineOptions
 
     var contacts: [ContactState] = []
-    var index: [String: Int32] = [:]
+    /// Open-addressing index: contact id (FNV-1a-64) → position in `contacts`; −1 = empty.
+    var slots: [Int32] = Array(repeating: -1, count: 1024)
+    /// Seen-id tables of the very active contacts (`ContactState.seenInTable`).
+    var seenTables: [Int32: SeenTable] = [:]
     /// Newest event time among valid, non-duplicate, non-ignored events of this partition.
     public private(set) var watermark: EventTime?
     var timers = RecycleTimers()
-    private var dirtyFlags: [Bool] = []
     private var dirtyList: [Int32] = []
     /// Page path → bits of the page patterns it matches (paths repeat, so no regex runs per event).
     private var pageCache: [String: UInt64] = [:]
@@ -49,8 +51,9 @@ public final class PartitionEngine {
     public func apply(_ event: SegmentEvent, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
         if event.kind == .group || event.kind == .alias { ignored += 1; return .ignored }
         let hash = engineFNV1a64(event.messageId)
-        let existing = index[event.contactId]
-        if let ci = existing, contacts[Int(ci)].hasSeen(hash, cutoff: contacts[Int(ci)].newest &- rules.dedupeWindow) { duplicates += 1; return .duplicate }
+        let idHash = engineFNV1a64(event.contactId)
+        let existing = find(event.contactId, hash: idHash)
+        if let ci = existing, isDuplicate(ci, hash) { duplicates += 1; return .duplicate }
         let t = event.timestamp
         if watermark == nil || t > watermark! {
             if !timers.isEmpty { fireDueRecycles(before: t, trigger: trigger, into: &out) }
@@ -60,8 +63,7 @@ public final class PartitionEngine {
         if let e = existing { ci = e } else {
             ci = Int32(contacts.count)
             contacts.append(ContactState(id: event.contactId, time: t))
-            index[event.contactId] = ci
-            dirtyFlags.append(false)
+            insertIndex(ci, hash: idHash)
         }
         process(&contacts[Int(ci)], ci, event, hash: hash, trigger: trigger, into: &out)
         markDirty(ci)
@@ -70,7 +72,10 @@ public final class PartitionEngine {
     }
 
     @inline(__always) private func markDirty(_ ci: Int32) {
-        if !dirtyFlags[Int(ci)] { dirtyFlags[Int(ci)] = true; dirtyList.append(ci) }
+        if contacts[Int(ci)].flags & ContactState.dirty == 0 {
+            contacts[Int(ci)].flags |= ContactState.dirty
+            dirtyList.append(ci)
+        }
     }
 
     /// What an event offers to conditions.
@@ -137,14 +142,14 @@ public final class PartitionEngine {
     func eval(_ root: Int32, _ ctx: EventContext, _ s: borrowing ContactState, _ sc: Scores) -> Bool {
         let node = compiled.nodes[Int(root)]
         switch node.op {
-        case .traitBit: return s.traitBits.get(Int(node.a))
+        case .traitBit: return s.traitBit(Int(node.a))
         case .event: return ctx.event == Int(node.a)
         case .page: return ctx.pageBits & (1 << UInt64(node.a)) != 0
         case .scoreTotal: return Self.inRange(sc.total, node)
         case .scoreFit: return Self.inRange(sc.fit, node)
         case .scoreEngagement: return Self.inRange(sc.engagement, node)
         case .count:
-            let n = s.firingCount(rule: node.a, after: s.newest &- node.within, upTo: s.newest)
+            let n = s.firings(rule: node.a, after: s.newest &- node.within, upTo: s.newest)
             return Self.inRange(Double(n), node)
         case .all:
             for i in 0..<Int(node.b) where !eval(compiled.children[Int(node.a) + i], ctx, s, sc) { return false }
@@ -160,13 +165,11 @@ public final class PartitionEngine {
     private func process(_ c: inout ContactState, _ ci: Int32, _ event: SegmentEvent, hash: UInt64,
                          trigger: Trigger, into out: inout [OutputRecord]) {
         let t = event.timestamp
-        if t > c.newest { c.newest = t }
-        let T = c.newest
-        if T > c.engAsOf {
-            let f = compiled.decay(T - c.engAsOf)
-            for i in c.rules.indices { c.rules[i].contrib *= f }
-            c.engAsOf = T
+        if t > c.newest {
+            if c.slotCount > 0 { c.decayContributions(compiled.decay(t - c.newest)) }
+            c.newest = t
         }
+        let T = c.newest
         let ctx = context(of: event)
 
         // Traits: latest event time wins; equal time → later arrival.
@@ -174,25 +177,28 @@ public final class PartitionEngine {
         if !event.traits.isEmpty && !compiled.traitNames.isEmpty {
             for (name, value) in event.traits {
                 guard let ti = compiled.traitIndex[name] else { continue }
-                if c.traitTimes.isEmpty {
-                    c.traitTimes = Array(repeating: ContactState.none, count: compiled.traitNames.count)
+                guard t >= c.traitTime(ti) else { continue }
+                c.setTraitTime(ti, t, traits: compiled.traitNames.count)
+                if compiled.traitTests.count <= 64 {
+                    let bits = (c.traitBitsLow & ~compiled.traitMask[ti].low) | traitValueBits(ti, value).low
+                    if bits != c.traitBitsLow { c.traitBitsLow = bits; traitsChanged = true }
+                } else {
+                    let old = c.traitBits
+                    var bits = old
+                    bits.clear(mask: compiled.traitMask[ti])
+                    bits.formUnion(traitValueBits(ti, value))
+                    if bits != old { c.setTraitBits(bits); traitsChanged = true }
                 }
-                guard t >= c.traitTimes[ti] else { continue }
-                c.traitTimes[ti] = t
-                var bits = c.traitBits
-                bits.clear(mask: compiled.traitMask[ti])
-                bits.formUnion(traitValueBits(ti, value))
-                if bits != c.traitBits { c.traitBits = bits; traitsChanged = true }
             }
         }
         if traitsChanged || compiled.fitNeedsEveryEvent {
-            let e = c.engagementAsOf
+            let e = c.engagement
             let sc = Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e))
             var fit = 0.0
-            var mask: UInt64 = 0
+            var mask: UInt32 = 0
             for (i, cond) in compiled.fit.enumerated() where eval(cond, ctx, c, sc) {
-                fit += rules.fit[i].points
-                if i < 64 { mask |= 1 << UInt64(i) }
+                fit += compiled.fitPoints[i]
+                if i < 32 { mask |= 1 << UInt32(i) }
             }
             c.fitMask = mask
             if fit != c.fit { c.fit = fit; c.lastPointsChange = T }
@@ -202,7 +208,7 @@ public final class PartitionEngine {
         // counts) before this event's firings — so the rules of one event do not depend on each other.
         var firstHighIntent = -1
         if !compiled.engagement.isEmpty {
-            let e0 = c.engagementAsOf
+            let e0 = c.engagement
             let before = Scores(fit: c.fit, engagement: e0, total: clamp(c.fit + e0))
             firedScratch.removeAll(keepingCapacity: true)
             let params = compiled.params
@@ -211,7 +217,7 @@ public final class PartitionEngine {
                 // Firings older than the rule's horizon count as forgotten whether or not they were pruned
                 // yet, so results never depend on when pruning ran (checkpoint restore included).
                 if p.limitPer > 0,
-                   c.firingCount(rule: Int32(ri), after: max(t &- p.limitPer, T &- p.horizon), upTo: t) >= p.limitCount {
+                   c.firings(rule: Int32(ri), after: max(t &- p.limitPer, T &- p.horizon), upTo: t) >= p.limitCount {
                     continue
                 }
                 firedScratch.append(Int32(ri))
@@ -221,15 +227,15 @@ public final class PartitionEngine {
             for r in firedScratch {
                 let ri = Int(r)
                 let p = params[ri]
-                let (si, found) = c.slotIndex(r)
-                if !found { c.rules.insert(.init(rule: r, contrib: 0, awardedAbs: 0), at: si) }
+                let si = c.slot(for: r)
                 var awarded = p.points
+                let abs = c.awardedAbs(si)
                 if !p.maxPoints.isNaN {
-                    let remaining = max(0, p.maxPoints - c.rules[si].awardedAbs)
+                    let remaining = max(0, p.maxPoints - abs)
                     if awarded.magnitude > remaining { awarded = awarded < 0 ? -remaining : remaining }
                 }
-                c.rules[si].awardedAbs += awarded.magnitude
-                c.rules[si].contrib += awarded * lateFactor
+                c.setAwardedAbs(si, abs + awarded.magnitude)
+                c.setContrib(si, c.contrib(si) + awarded * lateFactor)
                 if awarded != 0 { pointsChanged = true }
                 if p.keepTimes { c.addFiring(rule: r, at: t) }
                 if p.highIntent && firstHighIntent < 0 { firstHighIntent = ri }
@@ -237,10 +243,10 @@ public final class PartitionEngine {
                 ruleAwarded[ri] += awarded
             }
             if pointsChanged { c.lastPointsChange = T }
-            if !c.firings.isEmpty { c.pruneFirings(horizons: compiled.firingHorizon) }
+            if c.firingCount > 0 { c.pruneFirings(horizons: params) }
         }
 
-        let eng = c.engagementAsOf
+        let eng = c.engagement
         let after = Scores(fit: c.fit, engagement: eng, total: clamp(c.fit + eng))
 
         // Stages.
@@ -273,8 +279,8 @@ public final class PartitionEngine {
                     emitStage(c, from: c.stage, to: target, trigger: trigger, into: &out)
                     c.stage = target
                     stageHits.append(target)
-                } else if let rc = rules.stages.recycle, rc.from.contains(prevStage), c.stage == prevStage,
-                          !(after.total >= rc.below - 1e-9) {
+                } else if compiled.isRecycleFrom(prevStage), c.stage == prevStage,
+                          !(after.total >= compiled.recycleBelow - 1e-9) {
                     emitStage(c, from: prevStage, to: .lead, trigger: trigger, into: &out)
                     c.stage = .lead
                     stageHits.append(.lead)
@@ -286,7 +292,7 @@ public final class PartitionEngine {
         if alertsAllowed && c.stage != .disqualified {
             let quiet = options.quietUntil.map { t < $0 } ?? false
             if !quiet {
-                if stageHits.contains(where: { rules.alerts.onStages.contains($0) }) {
+                if stageHits.contains(where: { compiled.isAlertStage($0) }) {
                     emitAlert(c, reason: .stage, trigger: trigger, into: &out)
                     c.lastAlert = T
                 } else if firstHighIntent >= 0, let oi = rules.alerts.onIntent, c.stage >= oi.minStage,
@@ -301,17 +307,16 @@ public final class PartitionEngine {
         updateTimer(&c, ci)
 
         // Dedupe memory.
-        c.remember(hash, at: t)
-        c.pruneSeen(window: rules.dedupeWindow)
+        remember(&c, ci, hash, at: t)
     }
 
     // MARK: - recycle (b)
 
     /// The moment (µs, floor) after which the contact's decayed total is below `recycle.below`, or `never`.
     func crossing(_ c: borrowing ContactState) -> EventTime {
-        guard let rc = rules.stages.recycle, rc.from.contains(c.stage) else { return ContactState.never }
-        let target = rc.below - 1e-9
-        let e = c.engagementAsOf
+        guard compiled.isRecycleFrom(c.stage) else { return ContactState.never }
+        let target = compiled.recycleBelow - 1e-9
+        let e = c.engagement
         let total = clamp(c.fit + e)
         if !(total >= target) { return c.lastPointsChange }
         if let mn = rules.scoreMin, target <= mn { return ContactState.never }
@@ -319,9 +324,9 @@ public final class PartitionEngine {
         let gap = target - c.fit
         guard gap > 0 else { return ContactState.never }
         let x = compiled.halfLife * _log2(e / gap)
-        let at = (Double(c.engAsOf) + x).rounded(.down)
+        let at = (Double(c.newest) + x).rounded(.down)
         guard at.isFinite, at < 9.0e18 else { return ContactState.never }
-        return max(c.engAsOf, EventTime(at))
+        return max(c.newest, EventTime(at))
     }
 
     private func updateTimer(_ c: inout ContactState, _ ci: Int32) {
@@ -362,8 +367,8 @@ public final class PartitionEngine {
     // MARK: - scores and records
 
     func scores(_ c: borrowing ContactState, at: EventTime) -> Scores {
-        let f = at == c.engAsOf ? 1.0 : _exp2(-Double(at - c.engAsOf) / compiled.halfLife)
-        let e = c.engagementAsOf * f
+        let f = at == c.newest ? 1.0 : _exp2(-Double(at - c.newest) / compiled.halfLife)
+        let e = c.engagement * f
         return Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e))
     }
 
@@ -378,15 +383,15 @@ public final class PartitionEngine {
         var all: [(rule: String, points: Double)] = []
         for (i, r) in rules.fit.enumerated() {
             let holds: Bool
-            if i < 64 { holds = c.fitMask & (1 << UInt64(i)) != 0 } else {
-                let e = c.engagementAsOf
+            if i < 32 { holds = c.fitMask & (1 << UInt32(i)) != 0 } else {
+                let e = c.engagement
                 holds = eval(compiled.fit[i], .empty, c, Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e)))
             }
             if holds && r.points != 0 { all.append((r.name, JSONWriter.round6(r.points))) }
         }
-        let f = at == c.engAsOf ? 1.0 : _exp2(-Double(at - c.engAsOf) / compiled.halfLife)
-        for s in c.rules where s.contrib != 0 {
-            all.append((rules.engagement[Int(s.rule)].name, JSONWriter.round6(s.contrib * f)))
+        let f = at == c.newest ? 1.0 : _exp2(-Double(at - c.newest) / compiled.halfLife)
+        for i in 0..<c.slotCount where c.contrib(i) != 0 {
+            all.append((rules.engagement[Int(c.slotRule(i))].name, JSONWriter.round6(c.contrib(i) * f)))
         }
         all.sort { a, b in
             a.points.magnitude != b.points.magnitude ? a.points.magnitude > b.points.magnitude : a.rule < b.rule
@@ -466,11 +471,76 @@ public final class PartitionEngine {
         alerts += 1
     }
 
+    // MARK: - contact index and seen ids
+
+    @inline(__always) func find(_ id: String, hash: UInt64) -> Int32? {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let ci = slots[i]
+            if ci < 0 { return nil }
+            if contacts[Int(ci)].id == id { return ci }
+            i = (i + 1) & mask
+        }
+    }
+
+    private func insertIndex(_ ci: Int32, hash: UInt64) {
+        if (contacts.count + 1) * 2 > slots.count {
+            var bigger = Array(repeating: Int32(-1), count: slots.count * 2)
+            let mask = bigger.count - 1
+            for (k, c) in contacts.enumerated() where k != Int(ci) {
+                var i = Int(truncatingIfNeeded: engineFNV1a64(c.id)) & mask
+                while bigger[i] >= 0 { i = (i + 1) & mask }
+                bigger[i] = Int32(k)
+            }
+            slots = bigger
+        }
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while slots[i] >= 0 { i = (i + 1) & mask }
+        slots[i] = ci
+    }
+
+    @inline(__always) private func isDuplicate(_ ci: Int32, _ hash: UInt64) -> Bool {
+        let i = Int(ci)
+        let cutoff = contacts[i].newest &- rules.dedupeWindow
+        if contacts[i].flags & ContactState.seenInTable != 0 {
+            return seenTables[ci]?.contains(hash, cutoff: cutoff) ?? false
+        }
+        return contacts[i].seenContains(hash, cutoff: cutoff)
+    }
+
+    /// Records a message id; keeps ids within the dedupe window of the newest event time.
+    func remember(_ c: inout ContactState, _ ci: Int32, _ hash: UInt64, at t: EventTime, prune: Bool = true) {
+        let cutoff = c.newest &- rules.dedupeWindow
+        if c.flags & ContactState.seenInTable != 0, let table = seenTables[ci] {
+            table.insert(hash, at: t)
+            if prune { table.prune(cutoff: cutoff) }
+            return
+        }
+        c.seenAppend(hash, t)
+        if prune { c.seenPrune(cutoff: cutoff) }
+        if c.seenCount > ContactState.seenArrayLimit {
+            let table = SeenTable()
+            for s in c.seenEntries { table.insert(s.hash, at: s.time) }
+            c.seenRemoveAll()
+            c.flags |= ContactState.seenInTable
+            seenTables[ci] = table
+        }
+    }
+
+    /// Seen ids of a contact in canonical order (checkpoints).
+    func seenEntries(_ ci: Int32) -> [(hash: UInt64, time: EventTime)] {
+        let c = contacts[Int(ci)]
+        if c.flags & ContactState.seenInTable != 0, let t = seenTables[ci] { return t.sortedEntries }
+        return c.seenEntries.sorted { ($0.time, $0.hash) < ($1.time, $1.hash) }
+    }
+
     // MARK: - queries
 
     /// The contact's score decayed to the partition watermark (or its own newest event time if later).
     public func contact(_ id: String) -> ContactView? {
-        guard let ci = index[id] else { return nil }
+        guard let ci = find(id, hash: engineFNV1a64(id)) else { return nil }
         let c = contacts[Int(ci)]
         let at = max(watermark ?? c.newest, c.newest)
         let s = scores(c, at: at)
@@ -489,20 +559,28 @@ public final class PartitionEngine {
     /// Contact ids changed since the previous call (for incremental checkpoints).
     public func takeDirtyContactIDs() -> [String] {
         let ids = dirtyList.map { contacts[Int($0)].id }
-        for ci in dirtyList { dirtyFlags[Int(ci)] = false }
+        for ci in dirtyList { contacts[Int(ci)].flags &= ~ContactState.dirty }
         dirtyList.removeAll(keepingCapacity: true)
         return ids
     }
 
     /// Puts a restored contact in place (checkpoint restore); its recycle timer is re-armed.
-    func install(_ c: ContactState) {
+    func install(_ c: ContactState, seen: [(hash: UInt64, time: EventTime)]) {
+        let h = engineFNV1a64(c.id)
         let ci: Int32
-        if let e = index[c.id] { ci = e; contacts[Int(e)] = c } else {
+        var c = c
+        if let e = find(c.id, hash: h) {
+            ci = e
+            c.flags = contacts[Int(e)].flags & ContactState.dirty
+            contacts[Int(e)] = c
+        } else {
             ci = Int32(contacts.count)
+            c.flags = 0
             contacts.append(c)
-            index[c.id] = ci
-            dirtyFlags.append(false)
+            insertIndex(ci, hash: h)
         }
+        seenTables[ci] = nil
+        for s in seen { remember(&contacts[Int(ci)], ci, s.hash, at: s.time, prune: false) }
         if c.recycleAt != ContactState.never { timers.push(at: c.recycleAt, contact: ci) }
     }
 
