@@ -117,3 +117,29 @@ import Testing
         #expect(e.contactCount == 0 && e.watermark == nil && out.isEmpty)
     }
 }
+
+/// A very active contact's ids move to a table; dedupe and checkpoints behave the same.
+@Suite struct ActiveContactDedupeTests {
+    @Test func manyIdsWithinTheWindowStayDeduplicated() throws {
+        let e = PartitionEngine(rules: Fixtures.minimal(engagement: [Fixtures.rule("x", .event("X"), 1)],
+                                                        halfLife: 1_000_000 * TimeUnit.day))
+        var out: [OutputRecord] = []
+        func ev(_ i: Int, at t: EventTime) -> SegmentEvent {
+            SegmentEvent(kind: .track, messageId: "id\(i)", contactId: "hot", timestamp: t, eventName: "X")
+        }
+        for i in 0..<300 { #expect(e.apply(ev(i, at: Fixtures.t0 + Int64(i)), trigger: Trigger(messageId: "id\(i)"), into: &out) == .scored) }
+        for i in stride(from: 0, to: 300, by: 7) {
+            #expect(e.apply(ev(i, at: Fixtures.t0 + 1000), trigger: Trigger(messageId: "id\(i)"), into: &out) == .duplicate)
+        }
+        let restored = PartitionEngine(rules: e.rules)
+        try restored.restoreContact(id: "hot", bytes: e.encodeContact("hot")!)
+        #expect(restored.encodeContact("hot") == e.encodeContact("hot"))
+        // One day later the first ids are forgotten: re-deliveries score again, in both engines.
+        for engine in [e, restored] {
+            #expect(engine.apply(ev(1000, at: Fixtures.t0 + TimeUnit.day + 10), trigger: Trigger(messageId: "n"), into: &out) == .scored)
+            #expect(engine.apply(ev(5, at: Fixtures.t0 + 5), trigger: Trigger(messageId: "id5"), into: &out) == .scored)
+            #expect(engine.apply(ev(299, at: Fixtures.t0 + 299), trigger: Trigger(messageId: "id299"), into: &out) == .duplicate)
+        }
+        #expect(abs(e.view("hot").engagement - restored.view("hot").engagement) < 1e-12)
+    }
+}
