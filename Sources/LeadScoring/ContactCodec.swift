@@ -82,12 +82,12 @@ extension CompiledRules {
     }
 }
 
-extension PartitionEngine {
+extension EngineCore {
     static let contactFormat: UInt8 = 1
     static let partitionFormat: UInt8 = 1
 
     /// The contact's state for a checkpoint; nil when the contact is unknown.
-    public func encodeContact(_ id: String) -> [UInt8]? {
+    func encodeContact(_ id: String) -> [UInt8]? {
         guard let ci = find(id, hash: engineFNV1a64(id)) else { return nil }
         let c = contacts[Int(ci)]
         var w = BinaryWriter()
@@ -122,7 +122,7 @@ extension PartitionEngine {
     }
 
     /// Restores (or replaces) a contact from `encodeContact` bytes, mapping rules and traits by name.
-    public func restoreContact(id: String, bytes: [UInt8]) throws {
+    mutating func restoreContact(id: String, bytes: [UInt8]) throws {
         var r = BinaryReader(bytes)
         let format = try r.u8()
         guard format == Self.contactFormat else { throw CheckpointError("unknown contact format \(format)") }
@@ -187,7 +187,7 @@ extension PartitionEngine {
     }
 
     /// Watermark and counters of the partition.
-    public func encodePartitionState() -> [UInt8] {
+    func encodePartitionState() -> [UInt8] {
         var w = BinaryWriter()
         w.u8(Self.partitionFormat)
         w.u8(watermark == nil ? 0 : 1)
@@ -197,7 +197,7 @@ extension PartitionEngine {
         return w.bytes
     }
 
-    public func restorePartitionState(_ bytes: [UInt8]) throws {
+    mutating func restorePartitionState(_ bytes: [UInt8]) throws {
         var r = BinaryReader(bytes)
         let format = try r.u8()
         guard format == Self.partitionFormat else { throw CheckpointError("unknown partition format \(format)") }

@@ -40,6 +40,9 @@ struct ContactState {
     var flags: UInt8 = 0
     var blob: [UInt64] = []
 
+    /// Stand-in while a contact is moved out of the array for processing.
+    static let placeholder = ContactState(id: "", time: 0)
+
     init(id: String, time: EventTime) {
         self.id = id
         self.newest = time

@@ -4,6 +4,58 @@
 /// of the rules, the options and the sequence of events applied, so the daemon and `replay` agree byte for
 /// byte. Per event: dedupe → recycles due as the watermark advances → traits → rule firings → stages → alert.
 public final class PartitionEngine {
+    /// All state lives in one struct so an event costs one dynamic exclusivity check, not dozens.
+    var core: EngineCore
+
+    public init(rules: Rules, options: EngineOptions = .init()) {
+        core = EngineCore(rules: rules, options: options)
+    }
+
+    public var rules: Rules { core.rules }
+    public var options: EngineOptions { core.options }
+    /// Newest event time among valid, non-duplicate, non-ignored events of this partition.
+    public var watermark: EventTime? { core.watermark }
+    public var contactCount: Int { core.contacts.count }
+    public var eventsScored: Int { core.eventsScored }
+    public var duplicates: Int { core.duplicates }
+    public var ignored: Int { core.ignored }
+    public var stageChanges: Int { core.stageChanges }
+    public var alerts: Int { core.alerts }
+    /// Per engagement rule (file order): firings and total awarded (undecayed) points.
+    public var ruleFirings: [Int] { core.ruleFirings }
+    public var ruleAwarded: [Double] { core.ruleAwarded }
+    /// All contact ids, in creation order.
+    public var contactIDs: [String] { core.contacts.map(\.id) }
+
+    /// Applies one event; appends its records (recycles due, stage changes, alert) to `out` in order.
+    @inline(__always)
+    public func apply(_ event: SegmentEvent, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
+        core.apply(event, trigger: trigger, into: &out)
+    }
+
+    /// The contact's score decayed to the partition watermark (or its own newest event time if later).
+    public func contact(_ id: String) -> ContactView? { core.contact(id) }
+
+    /// Contacts per stage (every stage present, zero when empty).
+    public func stageCounts() -> [Stage: Int] { core.stageCounts() }
+
+    /// Contact ids changed since the previous call (for incremental checkpoints).
+    public func takeDirtyContactIDs() -> [String] { core.takeDirtyContactIDs() }
+
+    /// The contact's state for a checkpoint; nil when the contact is unknown.
+    public func encodeContact(_ id: String) -> [UInt8]? { core.encodeContact(id) }
+
+    /// Restores (or replaces) a contact from `encodeContact` bytes, mapping rules and traits by name.
+    public func restoreContact(id: String, bytes: [UInt8]) throws { try core.restoreContact(id: id, bytes: bytes) }
+
+    /// Watermark and counters of the partition.
+    public func encodePartitionState() -> [UInt8] { core.encodePartitionState() }
+
+    public func restorePartitionState(_ bytes: [UInt8]) throws { try core.restorePartitionState(bytes) }
+}
+
+/// The engine's state and logic (see `PartitionEngine`).
+struct EngineCore {
     let compiled: CompiledRules
     public let rules: Rules
     public let options: EngineOptions
@@ -14,7 +66,7 @@ public final class PartitionEngine {
     /// Seen-id tables of the very active contacts (`ContactState.seenInTable`).
     var seenTables: [Int32: SeenTable] = [:]
     /// Newest event time among valid, non-duplicate, non-ignored events of this partition.
-    public private(set) var watermark: EventTime?
+    var watermark: EventTime?
     var timers = RecycleTimers()
     private var dirtyList: [Int32] = []
     /// Page path → bits of the page patterns it matches (paths repeat, so no regex runs per event).
@@ -22,20 +74,20 @@ public final class PartitionEngine {
     private var traitCache: [TraitKey: TraitBits] = [:]
 
     // Counters (the daemon exports them; `replay --report` prints them).
-    public private(set) var eventsScored = 0
-    public private(set) var duplicates = 0
-    public private(set) var ignored = 0
-    public private(set) var stageChanges = 0
-    public private(set) var alerts = 0
+    var eventsScored = 0
+    var duplicates = 0
+    var ignored = 0
+    var stageChanges = 0
+    var alerts = 0
     /// Per engagement rule (file order): firings and total awarded (undecayed) points.
-    public private(set) var ruleFirings: [Int]
-    public private(set) var ruleAwarded: [Double]
+    var ruleFirings: [Int]
+    var ruleAwarded: [Double]
 
     /// Reused per event.
     private var stageHits: [Stage] = []
     private var firedScratch: [Int32] = []
 
-    public init(rules: Rules, options: EngineOptions = .init()) {
+    init(rules: Rules, options: EngineOptions) {
         self.rules = rules
         self.options = options
         self.compiled = CompiledRules(rules)
@@ -48,7 +100,7 @@ public final class PartitionEngine {
     // MARK: - apply
 
     /// Applies one event; appends its records (recycles due, stage changes, alert) to `out` in order.
-    public func apply(_ event: SegmentEvent, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
+    public mutating func apply(_ event: SegmentEvent, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
         if event.kind == .group || event.kind == .alias { ignored += 1; return .ignored }
         let hash = engineFNV1a64(event.messageId)
         let idHash = engineFNV1a64(event.contactId)
@@ -65,13 +117,17 @@ public final class PartitionEngine {
             contacts.append(ContactState(id: event.contactId, time: t))
             insertIndex(ci, hash: idHash)
         }
-        process(&contacts[Int(ci)], ci, event, hash: hash, trigger: trigger, into: &out)
+        // Move the contact out (no copy, so its blob stays uniquely referenced), process, move it back.
+        var c = ContactState.placeholder
+        swap(&c, &contacts[Int(ci)])
+        process(&c, ci, event, hash: hash, trigger: trigger, into: &out)
+        swap(&c, &contacts[Int(ci)])
         markDirty(ci)
         eventsScored += 1
         return .scored
     }
 
-    @inline(__always) private func markDirty(_ ci: Int32) {
+    @inline(__always) private mutating func markDirty(_ ci: Int32) {
         if contacts[Int(ci)].flags & ContactState.dirty == 0 {
             contacts[Int(ci)].flags |= ContactState.dirty
             dirtyList.append(ci)
@@ -98,7 +154,7 @@ public final class PartitionEngine {
         return v
     }
 
-    private func context(of event: SegmentEvent) -> EventContext {
+    private mutating func context(of event: SegmentEvent) -> EventContext {
         var ctx = EventContext()
         switch event.kind {
         case .track:
@@ -116,7 +172,7 @@ public final class PartitionEngine {
     }
 
     /// The test bits a trait value satisfies (values repeat — titles, industries — so regexes run once per value).
-    private func traitValueBits(_ ti: Int, _ value: TraitValue) -> TraitBits {
+    private mutating func traitValueBits(_ ti: Int, _ value: TraitValue) -> TraitBits {
         let key = TraitKey(trait: ti, value: value)
         if let b = traitCache[key] { return b }
         var bits = TraitBits()
@@ -126,7 +182,7 @@ public final class PartitionEngine {
         return bits
     }
 
-    private func pageBits(_ path: String) -> UInt64 {
+    private mutating func pageBits(_ path: String) -> UInt64 {
         if let b = pageCache[path] { return b }
         var bits: UInt64 = 0
         for (i, p) in compiled.pagePatterns.enumerated() where i < 64 && p.search(path) { bits |= 1 << UInt64(i) }
@@ -162,7 +218,7 @@ public final class PartitionEngine {
         }
     }
 
-    private func process(_ c: inout ContactState, _ ci: Int32, _ event: SegmentEvent, hash: UInt64,
+    private mutating func process(_ c: inout ContactState, _ ci: Int32, _ event: SegmentEvent, hash: UInt64,
                          trigger: Trigger, into out: inout [OutputRecord]) {
         let t = event.timestamp
         if t > c.newest {
@@ -329,7 +385,7 @@ public final class PartitionEngine {
         return max(c.newest, EventTime(at))
     }
 
-    private func updateTimer(_ c: inout ContactState, _ ci: Int32) {
+    private mutating func updateTimer(_ c: inout ContactState, _ ci: Int32) {
         let at = crossing(c)
         if at != c.recycleAt {
             c.recycleAt = at
@@ -339,7 +395,7 @@ public final class PartitionEngine {
 
     /// Recycles every contact whose crossing moment the new watermark `w` moves strictly past,
     /// in order of crossing moment, then contact id.
-    private func fireDueRecycles(before w: EventTime, trigger: Trigger, into out: inout [OutputRecord]) {
+    private mutating func fireDueRecycles(before w: EventTime, trigger: Trigger, into out: inout [OutputRecord]) {
         var due: [(at: EventTime, ci: Int32)] = []
         while let top = timers.peek, top.at < w {
             timers.pop()
@@ -356,7 +412,8 @@ public final class PartitionEngine {
         for d in due {
             let i = Int(d.ci)
             guard contacts[i].recycleAt == d.at else { continue }
-            emitStage(contacts[i], from: contacts[i].stage, to: .lead, at: d.at, trigger: trigger, into: &out)
+            let c = contacts[i]
+            emitStage(c, from: c.stage, to: .lead, at: d.at, trigger: trigger, into: &out)
             contacts[i].stage = .lead
             contacts[i].recycleAt = ContactState.never
             markDirty(d.ci)
@@ -422,7 +479,7 @@ public final class PartitionEngine {
         w.byte(0x7D)
     }
 
-    private func emitStage(_ c: borrowing ContactState, from: Stage, to: Stage, at: EventTime? = nil,
+    private mutating func emitStage(_ c: ContactState, from: Stage, to: Stage, at: EventTime? = nil,
                            trigger: Trigger, into out: inout [OutputRecord]) {
         let at = at ?? c.newest
         let id = c.id + ":stage:" + from.name + ">" + to.name + ":" + trigger.messageId
@@ -442,7 +499,7 @@ public final class PartitionEngine {
 
     enum AlertReason { case stage, intent(Int) }
 
-    private func emitAlert(_ c: borrowing ContactState, reason: AlertReason, trigger: Trigger,
+    private mutating func emitAlert(_ c: ContactState, reason: AlertReason, trigger: Trigger,
                            into out: inout [OutputRecord]) {
         let at = c.newest
         let id: String
@@ -484,7 +541,7 @@ public final class PartitionEngine {
         }
     }
 
-    private func insertIndex(_ ci: Int32, hash: UInt64) {
+    private mutating func insertIndex(_ ci: Int32, hash: UInt64) {
         if (contacts.count + 1) * 2 > slots.count {
             var bigger = Array(repeating: Int32(-1), count: slots.count * 2)
             let mask = bigger.count - 1
@@ -511,7 +568,7 @@ public final class PartitionEngine {
     }
 
     /// Records a message id; keeps ids within the dedupe window of the newest event time.
-    func remember(_ c: inout ContactState, _ ci: Int32, _ hash: UInt64, at t: EventTime, prune: Bool = true) {
+    mutating func remember(_ c: inout ContactState, _ ci: Int32, _ hash: UInt64, at t: EventTime, prune: Bool = true) {
         let cutoff = c.newest &- rules.dedupeWindow
         if c.flags & ContactState.seenInTable != 0, let table = seenTables[ci] {
             table.insert(hash, at: t)
@@ -557,7 +614,7 @@ public final class PartitionEngine {
     }
 
     /// Contact ids changed since the previous call (for incremental checkpoints).
-    public func takeDirtyContactIDs() -> [String] {
+    public mutating func takeDirtyContactIDs() -> [String] {
         let ids = dirtyList.map { contacts[Int($0)].id }
         for ci in dirtyList { contacts[Int(ci)].flags &= ~ContactState.dirty }
         dirtyList.removeAll(keepingCapacity: true)
@@ -565,31 +622,25 @@ public final class PartitionEngine {
     }
 
     /// Puts a restored contact in place (checkpoint restore); its recycle timer is re-armed.
-    func install(_ c: ContactState, seen: [(hash: UInt64, time: EventTime)]) {
+    mutating func install(_ c: ContactState, seen: [(hash: UInt64, time: EventTime)]) {
         let h = engineFNV1a64(c.id)
-        let ci: Int32
         var c = c
-        if let e = find(c.id, hash: h) {
-            ci = e
-            c.flags = contacts[Int(e)].flags & ContactState.dirty
-            contacts[Int(e)] = c
-        } else {
-            ci = Int32(contacts.count)
-            c.flags = 0
+        let existing = find(c.id, hash: h)
+        let ci = existing ?? Int32(contacts.count)
+        c.flags = existing.map { contacts[Int($0)].flags & ContactState.dirty } ?? 0
+        seenTables[ci] = nil
+        for s in seen { remember(&c, ci, s.hash, at: s.time, prune: false) }
+        if existing != nil { contacts[Int(ci)] = c } else {
             contacts.append(c)
             insertIndex(ci, hash: h)
         }
-        seenTables[ci] = nil
-        for s in seen { remember(&contacts[Int(ci)], ci, s.hash, at: s.time, prune: false) }
         if c.recycleAt != ContactState.never { timers.push(at: c.recycleAt, contact: ci) }
     }
 
-    func setRestored(watermark: EventTime?, counters: [Int]) {
+    mutating func setRestored(watermark: EventTime?, counters: [Int]) {
         self.watermark = watermark
         eventsScored = counters[0]; duplicates = counters[1]; ignored = counters[2]
         stageChanges = counters[3]; alerts = counters[4]
     }
 
-    /// All contact ids, in creation order.
-    public var contactIDs: [String] { contacts.map(\.id) }
 }
