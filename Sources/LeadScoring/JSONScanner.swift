@@ -1,0 +1,191 @@
+/// A single-pass JSON reader over raw bytes: validates as it goes, decodes only the strings asked for and
+/// skips everything else without allocating.
+struct JSONScanner {
+    struct Malformed: Error {}
+
+    let bytes: UnsafeRawBufferPointer
+    var i = 0
+    static let maxDepth = 64
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var atEnd: Bool { i >= bytes.count }
+
+    @inline(__always) mutating func skipWhitespace() {
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1 } else { return }
+        }
+    }
+
+    @inline(__always) func peek() -> UInt8? { i < bytes.count ? bytes[i] : nil }
+
+    mutating func expect(_ c: UInt8) throws(Malformed) {
+        skipWhitespace()
+        guard i < bytes.count, bytes[i] == c else { throw Malformed() }
+        i += 1
+    }
+
+    /// Reads `"…"` at the cursor; returns the raw range inside the quotes and whether it has escapes.
+    mutating func scanString() throws(Malformed) -> (Range<Int>, escaped: Bool) {
+        guard i < bytes.count, bytes[i] == 0x22 else { throw Malformed() }
+        i += 1
+        let start = i
+        var escaped = false
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == 0x22 { let r = start..<i; i += 1; return (r, escaped) }
+            if c == 0x5C {
+                escaped = true
+                i += 1
+                guard i < bytes.count else { throw Malformed() }
+                let e = bytes[i]
+                if e == 0x75 {   // \uXXXX
+                    guard i + 4 < bytes.count else { throw Malformed() }
+                    for k in 1...4 where Self.hex(bytes[i + k]) == nil { throw Malformed() }
+                    i += 5
+                    continue
+                }
+                guard [0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74].contains(e) else { throw Malformed() }
+                i += 1
+                continue
+            }
+            if c < 0x20 { throw Malformed() }
+            i += 1
+        }
+        throw Malformed()
+    }
+
+    /// Reads a string value as a Swift String (escapes decoded).
+    mutating func readString() throws(Malformed) -> String {
+        let (r, escaped) = try scanString()
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[r])
+        if !escaped { return String(decoding: slice, as: UTF8.self) }
+        return Self.unescape(slice)
+    }
+
+    /// True when the string at `r` (raw, unescaped) equals `key`.
+    func rawEquals(_ r: Range<Int>, _ key: StaticString) -> Bool {
+        guard r.count == key.utf8CodeUnitCount else { return false }
+        let k = key.utf8Start
+        for j in 0..<r.count where bytes[r.lowerBound + j] != k[j] { return false }
+        return true
+    }
+
+    /// Skips any JSON value.
+    mutating func skipValue(depth: Int = 0) throws(Malformed) {
+        guard depth < Self.maxDepth else { throw Malformed() }
+        skipWhitespace()
+        guard let c = peek() else { throw Malformed() }
+        switch c {
+        case 0x22: _ = try scanString()
+        case 0x7B:
+            i += 1
+            skipWhitespace()
+            if peek() == 0x7D { i += 1; return }
+            while true {
+                skipWhitespace()
+                _ = try scanString()
+                try expect(0x3A)
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard let n = peek() else { throw Malformed() }
+                i += 1
+                if n == 0x7D { return }
+                guard n == 0x2C else { throw Malformed() }
+            }
+        case 0x5B:
+            i += 1
+            skipWhitespace()
+            if peek() == 0x5D { i += 1; return }
+            while true {
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard let n = peek() else { throw Malformed() }
+                i += 1
+                if n == 0x5D { return }
+                guard n == 0x2C else { throw Malformed() }
+            }
+        case 0x74: try literal("true")
+        case 0x66: try literal("false")
+        case 0x6E: try literal("null")
+        default: _ = try scanNumber()
+        }
+    }
+
+    mutating func literal(_ word: StaticString) throws(Malformed) {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= bytes.count else { throw Malformed() }
+        for j in 0..<n where bytes[i + j] != word.utf8Start[j] { throw Malformed() }
+        i += n
+    }
+
+    /// Validates a JSON number at the cursor; returns its raw range.
+    mutating func scanNumber() throws(Malformed) -> Range<Int> {
+        let start = i
+        if peek() == 0x2D { i += 1 }
+        guard let d = peek(), d >= 0x30 && d <= 0x39 else { throw Malformed() }
+        if d == 0x30 { i += 1 } else { while let c = peek(), c >= 0x30 && c <= 0x39 { i += 1 } }
+        if peek() == 0x2E {
+            i += 1
+            guard let c = peek(), c >= 0x30 && c <= 0x39 else { throw Malformed() }
+            while let c = peek(), c >= 0x30 && c <= 0x39 { i += 1 }
+        }
+        if let e = peek(), e == 0x65 || e == 0x45 {
+            i += 1
+            if let s = peek(), s == 0x2B || s == 0x2D { i += 1 }
+            guard let c = peek(), c >= 0x30 && c <= 0x39 else { throw Malformed() }
+            while let c = peek(), c >= 0x30 && c <= 0x39 { i += 1 }
+        }
+        return start..<i
+    }
+
+    static func hex(_ c: UInt8) -> UInt32? {
+        switch c {
+        case 0x30...0x39: UInt32(c - 0x30)
+        case 0x41...0x46: UInt32(c - 0x41 + 10)
+        case 0x61...0x66: UInt32(c - 0x61 + 10)
+        default: nil
+        }
+    }
+
+    /// Decodes escapes of an already validated string body. Lone surrogates become U+FFFD.
+    static func unescape(_ s: UnsafeRawBufferPointer) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.count)
+        var j = 0
+        func u4(_ at: Int) -> UInt32 {
+            (hex(s[at])! << 12) | (hex(s[at + 1])! << 8) | (hex(s[at + 2])! << 4) | hex(s[at + 3])!
+        }
+        func append(_ scalar: UInt32) {
+            let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+            out.append(contentsOf: Array(String(Character(u)).utf8))
+        }
+        while j < s.count {
+            let c = s[j]
+            guard c == 0x5C else { out.append(c); j += 1; continue }
+            let e = s[j + 1]
+            j += 2
+            switch e {
+            case 0x62: out.append(0x08)
+            case 0x66: out.append(0x0C)
+            case 0x6E: out.append(0x0A)
+            case 0x72: out.append(0x0D)
+            case 0x74: out.append(0x09)
+            case 0x75:
+                var v = u4(j)
+                j += 4
+                if v >= 0xD800 && v < 0xDC00, j + 6 <= s.count, s[j] == 0x5C, s[j + 1] == 0x75 {
+                    let lo = u4(j + 2)
+                    if lo >= 0xDC00 && lo < 0xE000 {
+                        v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
+                        j += 6
+                    }
+                }
+                append(v)
+            default: out.append(e)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
