@@ -34,6 +34,9 @@ final class CompiledRules: @unchecked Sendable {
     /// Track event names used by conditions → index.
     var eventIndex: [String: Int] = [:]
     var pagePatterns: [Pattern] = []
+    /// `eventIndex` and `traitIndex` as FNV tables for the hot path.
+    var eventTable = StringTable<Int>()
+    var traitTable = StringTable<Int>()
 
     /// Root nodes in `program`.
     var fit: [Int32] = []
@@ -117,6 +120,8 @@ final class CompiledRules: @unchecked Sendable {
         }
         for c in rules.fit where !Self.traitsOnly(c.when) { fitNeedsEveryEvent = true }
         traitMask = Array(repeating: TraitBits(), count: traitNames.count)
+        for (k, v) in eventIndex { eventTable.set(k, v) }
+        for (k, v) in traitIndex { traitTable.set(k, v) }
         fitPoints = rules.fit.map(\.points)
         if let rc = rules.stages.recycle {
             recycleBelow = rc.below

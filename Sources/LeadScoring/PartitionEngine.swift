@@ -70,7 +70,7 @@ struct EngineCore {
     var timers = RecycleTimers()
     private var dirtyList: [Int32] = []
     /// Page path → bits of the page patterns it matches (paths repeat, so no regex runs per event).
-    private var pageCache: [String: UInt64] = [:]
+    private var pageCache = StringTable<UInt64>()
     private var traitCache: [TraitKey: TraitBits] = [:]
 
     // Counters (the daemon exports them; `replay --report` prints them).
@@ -158,7 +158,7 @@ struct EngineCore {
         var ctx = EventContext()
         switch event.kind {
         case .track:
-            if let name = event.eventName, !compiled.eventIndex.isEmpty, let i = compiled.eventIndex[name] { ctx.event = i }
+            if let name = event.eventName, compiled.eventTable.count > 0, let i = compiled.eventTable.find(name) { ctx.event = i }
         case .page:
             if let path = event.pagePath, !compiled.pagePatterns.isEmpty { ctx.pageBits = pageBits(path) }
         default: break
@@ -183,11 +183,12 @@ struct EngineCore {
     }
 
     private mutating func pageBits(_ path: String) -> UInt64 {
-        if let b = pageCache[path] { return b }
+        let h = engineFNV1a64(path)
+        if let b = pageCache.find(path, hash: h) { return b }
         var bits: UInt64 = 0
         for (i, p) in compiled.pagePatterns.enumerated() where i < 64 && p.search(path) { bits |= 1 << UInt64(i) }
-        if pageCache.count >= 65_536 { pageCache.removeAll(keepingCapacity: true) }
-        pageCache[path] = bits
+        if pageCache.count >= 65_536 { pageCache.removeAll() }
+        pageCache.set(path, bits)
         return bits
     }
 
@@ -232,7 +233,7 @@ struct EngineCore {
         var traitsChanged = false
         if !event.traits.isEmpty && !compiled.traitNames.isEmpty {
             for (name, value) in event.traits {
-                guard let ti = compiled.traitIndex[name] else { continue }
+                guard let ti = compiled.traitTable.find(name) else { continue }
                 guard t >= c.traitTime(ti) else { continue }
                 c.setTraitTime(ti, t, traits: compiled.traitNames.count)
                 if compiled.traitTests.count <= 64 {

@@ -1,0 +1,53 @@
+/// A small string-keyed hash table on FNV-1a-64 (cheaper than `Hasher` for the short keys of the hot path:
+/// event names, trait names, page paths).
+struct StringTable<Value> {
+    private var entries: [(key: String, hash: UInt64, value: Value)] = []
+    private var index: [Int32] = Array(repeating: -1, count: 16)
+
+    var count: Int { entries.count }
+
+    @inline(__always) func find(_ key: String) -> Value? {
+        find(key, hash: engineFNV1a64(key))
+    }
+
+    @inline(__always) func find(_ key: String, hash: UInt64) -> Value? {
+        let mask = index.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let e = index[i]
+            if e < 0 { return nil }
+            if entries[Int(e)].hash == hash && entries[Int(e)].key == key { return entries[Int(e)].value }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Inserts or replaces.
+    mutating func set(_ key: String, _ value: Value) {
+        let hash = engineFNV1a64(key)
+        let mask = index.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while index[i] >= 0 {
+            let e = Int(index[i])
+            if entries[e].hash == hash && entries[e].key == key { entries[e].value = value; return }
+            i = (i + 1) & mask
+        }
+        entries.append((key, hash, value))
+        index[i] = Int32(entries.count - 1)
+        if entries.count * 2 > index.count { grow() }
+    }
+
+    mutating func removeAll() {
+        entries.removeAll(keepingCapacity: true)
+        for i in index.indices { index[i] = -1 }
+    }
+
+    private mutating func grow() {
+        index = Array(repeating: -1, count: index.count * 2)
+        let mask = index.count - 1
+        for (n, e) in entries.enumerated() {
+            var i = Int(truncatingIfNeeded: e.hash) & mask
+            while index[i] >= 0 { i = (i + 1) & mask }
+            index[i] = Int32(n)
+        }
+    }
+}
