@@ -136,7 +136,8 @@ struct ContactState {
             i += 1
         }
         if blob.isEmpty { blob = [0] }
-        blob.insert(contentsOf: [UInt64(rule), 0.0.bitPattern, 0.0.bitPattern], at: slotsStart + 3 * i)
+        blob.insert(contentsOf: repeatElement(0, count: 3), at: slotsStart + 3 * i)
+        blob[slotsStart + 3 * i] = UInt64(rule)
         setHeader(slots: n + 1)
         return i
     }
@@ -224,22 +225,25 @@ struct ContactState {
     mutating func seenAppend(_ hash: UInt64, _ time: EventTime) {
         if blob.isEmpty { blob = [0] }
         let n = seenCount
-        blob.insert(contentsOf: [hash, UInt64(bitPattern: time)], at: seenStart + 2 * n)
+        // The seen ids are the last section: append in place (no temporary array).
+        blob.append(hash)
+        blob.append(UInt64(bitPattern: time))
         setHeader(seen: n + 1)
     }
 
-    /// Drops ids with event time < cutoff (array mode).
+    /// Drops ids with event time < cutoff (array mode). Runs its full pass only when the first (usually
+    /// oldest) id has expired; lookups ignore expired ids anyway.
     mutating func seenPrune(cutoff: EventTime) {
         let s = seenStart, n = seenCount
-        var oldest = EventTime.max
-        for i in 0..<n { oldest = min(oldest, EventTime(bitPattern: blob[s + 2 * i + 1])) }
-        guard oldest < cutoff else { return }
-        var kept: [UInt64] = []
+        guard n > 0, EventTime(bitPattern: blob[s + 1]) < cutoff else { return }
+        var k = 0
         for i in 0..<n where EventTime(bitPattern: blob[s + 2 * i + 1]) >= cutoff {
-            kept.append(blob[s + 2 * i]); kept.append(blob[s + 2 * i + 1])
+            blob[s + 2 * k] = blob[s + 2 * i]
+            blob[s + 2 * k + 1] = blob[s + 2 * i + 1]
+            k += 1
         }
-        blob.replaceSubrange(s..<s + 2 * n, with: kept)
-        setHeader(seen: kept.count / 2)
+        blob.removeLast(2 * (n - k))
+        setHeader(seen: k)
     }
 
     var seenEntries: [(hash: UInt64, time: EventTime)] {
