@@ -10,6 +10,7 @@ struct Leadscored: AsyncParsableCommand {
         subcommands: [
             DevBrokerCommand.self,
             GenerateCommand.self,
+            ValidateRulesCommand.self,
         ]
     )
 }
