@@ -25,7 +25,7 @@ public final class PartitionEngine {
     public var ruleFirings: [Int] { core.ruleFirings }
     public var ruleAwarded: [Double] { core.ruleAwarded }
     /// All contact ids, in creation order.
-    public var contactIDs: [String] { core.contacts.map(\.id) }
+    public var contactIDs: [String] { core.contacts.ids }
 
     /// Applies one event; appends its records (recycles due, stage changes, alert) to `out` in order.
     @inline(__always)
@@ -60,7 +60,7 @@ struct EngineCore {
     public let rules: Rules
     public let options: EngineOptions
 
-    var contacts: [ContactState] = []
+    let contacts = ContactStore()
     /// Open-addressing index: contact id (FNV-1a-64) → position in `contacts`; −1 = empty.
     var slots: [Int32] = Array(repeating: -1, count: 1024)
     /// Seen-id tables of the very active contacts (`ContactState.seenInTable`).
@@ -117,11 +117,7 @@ struct EngineCore {
             contacts.append(ContactState(id: event.contactId, time: t))
             insertIndex(ci, hash: idHash)
         }
-        // Move the contact out (no copy, so its blob stays uniquely referenced), process, move it back.
-        var c = ContactState.placeholder
-        swap(&c, &contacts[Int(ci)])
-        process(&c, ci, event, hash: hash, trigger: trigger, into: &out)
-        swap(&c, &contacts[Int(ci)])
+        process(&contacts[Int(ci)], ci, event, hash: hash, trigger: trigger, into: &out)
         markDirty(ci)
         eventsScored += 1
         return .scored
@@ -546,8 +542,8 @@ struct EngineCore {
         if (contacts.count + 1) * 2 > slots.count {
             var bigger = Array(repeating: Int32(-1), count: slots.count * 2)
             let mask = bigger.count - 1
-            for (k, c) in contacts.enumerated() where k != Int(ci) {
-                var i = Int(truncatingIfNeeded: engineFNV1a64(c.id)) & mask
+            for k in 0..<contacts.count where k != Int(ci) {
+                var i = Int(truncatingIfNeeded: engineFNV1a64(contacts[k].id)) & mask
                 while bigger[i] >= 0 { i = (i + 1) & mask }
                 bigger[i] = Int32(k)
             }
@@ -610,7 +606,7 @@ struct EngineCore {
     public func stageCounts() -> [Stage: Int] {
         var counts: [Stage: Int] = [:]
         for s in Stage.allCases { counts[s] = 0 }
-        for c in contacts { counts[c.stage, default: 0] += 1 }
+        for i in 0..<contacts.count { counts[contacts[i].stage, default: 0] += 1 }
         return counts
     }
 

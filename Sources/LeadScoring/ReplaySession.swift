@@ -53,10 +53,18 @@ public struct ReplaySession {
         return nil
     }
 
-    /// Applies a decoded event to its partition's engine.
-    public mutating func apply(_ event: SegmentEvent, trigger: Trigger, into out: inout [OutputRecord]) {
+    /// Counts an event that failed decoding or validation elsewhere (e.g. the future-skew check).
+    public mutating func countInvalid(_ error: InvalidEvent, line: Int) {
         events += 1
-        let engine = engines[partition(of: event.contactId)]
+        invalid += 1
+        if invalidSamples.count < maxInvalidSamples { invalidSamples.append((line, error)) }
+    }
+
+    /// Applies a decoded event to its partition's engine: `partition` when given (a Kafka message is scored
+    /// in the partition where it arrived), else CRC-32 of the contact id mod N.
+    public mutating func apply(_ event: SegmentEvent, trigger: Trigger, partition: Int? = nil, into out: inout [OutputRecord]) {
+        events += 1
+        let engine = engines[partition ?? self.partition(of: event.contactId)]
         let before = out.count
         switch engine.apply(event, trigger: trigger, into: &out) {
         case .duplicate: duplicates += 1
