@@ -9,6 +9,7 @@ struct Leadscored: AsyncParsableCommand {
         // One subcommand per line (keeps parallel additions conflict-free).
         subcommands: [
             DevBrokerCommand.self,
+            ReplayCommand.self,
             GenerateCommand.self,
             ValidateRulesCommand.self,
         ]

@@ -95,3 +95,14 @@ enum RandomStream {
         #expect(a.contains { $0.kind == .alert })
     }
 }
+
+@Suite struct ExampleRulesCrossCheckTests {
+    /// The YAML example (`Rules.example`, via the loader) and the Swift-built fixture score alike.
+    @Test func loadedExampleRulesScoreLikeTheFixture() {
+        let events = RandomStream.make(seed: 99, n: 3000, contacts: 50, spanDays: 90, duplicates: true)
+        let (_, a) = RandomStream.run(Rules.example, events)
+        let (_, b) = RandomStream.run(Fixtures.exampleRules(version: Rules.example.version), events)
+        #expect(!a.isEmpty)
+        #expect(a == b)
+    }
+}
