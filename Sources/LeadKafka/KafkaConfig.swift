@@ -15,6 +15,14 @@ public struct KafkaConfig: Sendable {
         self.properties = properties
     }
 
+    /// Properties librdkafka only accepts on consumers.
+    static func isConsumerOnly(_ key: String) -> Bool {
+        key.hasPrefix("group.") || key.hasPrefix("fetch.") || key.hasPrefix("auto.") || key.hasPrefix("enable.auto.")
+            || ["session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms", "partition.assignment.strategy",
+                "isolation.level", "queued.min.messages", "queued.max.messages.kbytes", "enable.partition.eof",
+                "check.crcs", "allow.auto.create.topics", "coordinator.query.interval.ms"].contains(key)
+    }
+
     /// Builds a `rd_kafka_conf_t`: `defaults` first, then bootstrap/client id, then the user's properties.
     /// Unknown properties and invalid values fail here with librdkafka's message.
     func makeConf(defaults: [String: String]) throws(KafkaError) -> OpaquePointer {

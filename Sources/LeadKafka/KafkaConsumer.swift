@@ -19,6 +19,13 @@ public protocol KafkaConsumerDelegate: AnyObject, Sendable {
     func consumer(_ consumer: KafkaConsumer, assigned partitions: [TopicPartition]) -> [TopicPartition: Int64]
     /// A consumer-level error event (offset out of range, broker transport failures, …).
     func consumer(_ consumer: KafkaConsumer, error: KafkaError)
+    /// Called on the poll thread when a poll returned nothing (about every 100 ms while idle): time-driven work
+    /// such as periodic checkpoints happens here when no batches arrive.
+    func consumerIdle(_ consumer: KafkaConsumer)
+}
+
+extension KafkaConsumerDelegate {
+    public func consumerIdle(_ consumer: KafkaConsumer) {}
 }
 
 /// Tuning of the consumer's hand-over to the caller.
@@ -99,7 +106,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         var raws: [UnsafeMutablePointer<rd_kafka_message_t>] = []
         raws.reserveCapacity(options.batchSize)
         while !stopping.load(ordering: .relaxed) {
-            guard let first = rd_kafka_consumer_poll(rk, 100) else { continue }
+            guard let first = rd_kafka_consumer_poll(rk, 100) else { box.delegate.consumerIdle(self); continue }
             if !accept(first, into: &raws) { continue }
             let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(options.batchWaitMs) * 1_000_000
             while raws.count < options.batchSize {

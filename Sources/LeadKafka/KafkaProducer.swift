@@ -25,6 +25,9 @@ public final class KafkaProducer: @unchecked Sendable {
     /// - Parameter onDelivery: called once per message, on the producer's poll thread (or on a thread waiting
     ///   in `produce` for queue space). Must not block for long.
     public init(config: KafkaConfig, onDelivery: @escaping @Sendable (DeliveryReport) -> Void) throws(KafkaError) {
+        var config = config
+        // Consumer-only properties (shared config files pass them to every client) would only produce warnings.
+        config.properties = config.properties.filter { !KafkaConfig.isConsumerOnly($0.key) }
         let conf = try config.makeConf(defaults: [
             "enable.idempotence": "true",
             "linger.ms": "20",

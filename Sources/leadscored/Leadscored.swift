@@ -8,6 +8,7 @@ struct Leadscored: AsyncParsableCommand {
         abstract: "Real-time lead scoring from Kafka.",
         // One subcommand per line (keeps parallel additions conflict-free).
         subcommands: [
+            RunCommand.self,
             DevBrokerCommand.self,
             ReplayCommand.self,
             GenerateCommand.self,

@@ -1,23 +1,31 @@
 import Dispatch
 import Foundation
 
-/// Waits for SIGTERM or SIGINT without blocking Swift's cooperative pool.
+/// SIGTERM/SIGINT handling without blocking Swift's cooperative pool.
 enum SignalWaiter {
-    /// Suspends until one of the signals arrives; returns its number.
-    static func wait(for signals: [Int32] = [SIGTERM, SIGINT]) async -> Int32 {
-        await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
+    /// Calls `handler` (on a global queue) each time one of the signals arrives; the default action is disabled.
+    static func onSignal(_ signals: [Int32] = [SIGTERM, SIGINT], _ handler: @escaping @Sendable (Int32) -> Void) {
+        for s in signals {
+            signal(s, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: s, queue: .global())
+            src.setEventHandler { handler(s) }
+            src.resume()
+            Retainer.keep(src)
+        }
+    }
+
+    /// Suspends until SIGTERM or SIGINT; returns the signal number.
+    static func wait() async -> Int32 {
+        await FirstOf<Int32>.wait { done in onSignal { done($0) } }
+    }
+}
+
+/// Resumes an async caller with whichever of several callback sources fires first.
+enum FirstOf<T: Sendable> {
+    static func wait(_ install: (@escaping @Sendable (T) -> Void) -> Void) async -> T {
+        await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
             let once = OnceFlag()
-            var sources: [any DispatchSourceSignal] = []
-            for s in signals {
-                signal(s, SIG_IGN)
-                let src = DispatchSource.makeSignalSource(signal: s, queue: .global())
-                src.setEventHandler {
-                    if once.fire() { c.resume(returning: s) }
-                }
-                src.resume()
-                sources.append(src)
-            }
-            Retainer.keep(sources)
+            install { v in if once.fire() { c.resume(returning: v) } }
         }
     }
 }

@@ -1,0 +1,71 @@
+import Hummingbird
+import LeadRuntime
+import Logging
+import NIOCore
+import Prometheus
+
+/// The daemon's HTTP surface (CONTRACTS §5): Prometheus metrics, liveness, readiness and contact queries.
+public enum HTTPServer {
+    /// Serves until the surrounding task is cancelled. `onListening` receives the bound port (useful with port 0).
+    public static func run(host: String, port: Int, status: any DaemonStatusProvider, registry: PrometheusCollectorRegistry,
+                           logger: Logger, onListening: @escaping @Sendable (Int) -> Void) async throws {
+        let app = Application(
+            router: makeRouter(status: status, registry: registry),
+            configuration: .init(address: .hostname(host, port: port), serverName: "leadscored"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+        try await app.run()
+    }
+
+    static func makeRouter(status: any DaemonStatusProvider, registry: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        router.get("/healthz") { _, _ -> Response in text(.ok, "ok\n") }
+        router.get("/readyz") { _, _ -> Response in
+            let r = status.readiness()
+            return text(r.ready ? .ok : .serviceUnavailable, (r.ready ? "ready: " : "not ready: ") + r.reason + "\n")
+        }
+        router.get("/contacts/{id}") { _, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            switch status.lookupContact(id) {
+            case .found(let json):
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+            case .unknown:
+                return jsonError(.notFound, "{\"error\":\"unknown contact\"}")
+            case .ownedElsewhere(let partition, let owner):
+                let ownerJSON = owner.map { "\"\($0)\"" } ?? "null"
+                return jsonError(.conflict, "{\"error\":\"contact's partition is owned by another instance\",\"partition\":\(partition),\"owner\":\(ownerJSON)}")
+            case .notReady(let why):
+                return jsonError(.serviceUnavailable, "{\"error\":\"partition not ready\",\"reason\":\(quote(why))}")
+            }
+        }
+        return router
+    }
+
+    private static func text(_ s: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: s, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    private static func jsonError(_ s: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: s, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default: if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+}

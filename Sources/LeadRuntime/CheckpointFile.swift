@@ -1,0 +1,85 @@
+import LeadScoring
+
+/// One checkpoint file's content: the input offsets it reflects, the partition's engine state and the contacts
+/// it carries (all of them in a base, the changed ones in a delta). Binary, versioned, CRC-32 protected.
+struct CheckpointFile {
+    static let magic: [UInt8] = Array("LSCK".utf8)
+    static let version: UInt32 = 1
+
+    var isBase: Bool
+    var generation: UInt64
+    var sequence: UInt32
+    /// Next offset to read, per input topic.
+    var offsets: [String: Int64]
+    var partitionState: [UInt8]
+    /// Contact id → encoded state.
+    var contacts: [(id: String, state: [UInt8])]
+
+    func encode() -> [UInt8] {
+        var w = ByteWriter()
+        w.bytes(Self.magic)
+        w.u32(Self.version)
+        w.u8(isBase ? 0 : 1)
+        w.u64(generation)
+        w.u32(sequence)
+        w.u32(UInt32(offsets.count))
+        for (t, o) in offsets.sorted(by: { $0.key < $1.key }) { w.blob(Array(t.utf8)); w.u64(UInt64(bitPattern: o)) }
+        w.blob(partitionState)
+        w.u32(UInt32(contacts.count))
+        for c in contacts { w.blob(Array(c.id.utf8)); w.blob(c.state) }
+        w.u32(Partitioner.crc32(w.out))
+        return w.out
+    }
+
+    struct Corrupt: Error, CustomStringConvertible { var description: String }
+
+    static func decode(_ b: [UInt8]) throws -> CheckpointFile {
+        guard b.count >= 8 + 4 else { throw Corrupt(description: "truncated (\(b.count) bytes)") }
+        let body = b[0..<(b.count - 4)]
+        var r = ByteReader(b[(b.count - 4)...])
+        let crc = try r.u32()
+        guard Partitioner.crc32(body) == crc else { throw Corrupt(description: "checksum mismatch (truncated or damaged)") }
+        r = ByteReader(body)
+        guard try r.take(4) == magic[...] else { throw Corrupt(description: "not a leadscore checkpoint") }
+        guard try r.u32() == version else { throw Corrupt(description: "unsupported checkpoint version") }
+        let isBase = try r.u8() == 0
+        let gen = try r.u64()
+        let seq = try r.u32()
+        var offsets: [String: Int64] = [:]
+        for _ in 0..<(try r.u32()) {
+            let t = String(decoding: try r.blob(), as: UTF8.self)
+            offsets[t] = Int64(bitPattern: try r.u64())
+        }
+        let ps = Array(try r.blob())
+        var contacts: [(String, [UInt8])] = []
+        let n = try r.u32()
+        contacts.reserveCapacity(Int(n))
+        for _ in 0..<n {
+            let id = String(decoding: try r.blob(), as: UTF8.self)
+            contacts.append((id, Array(try r.blob())))
+        }
+        return CheckpointFile(isBase: isBase, generation: gen, sequence: seq, offsets: offsets, partitionState: ps, contacts: contacts)
+    }
+}
+
+struct ByteWriter {
+    var out: [UInt8] = []
+    mutating func u8(_ v: UInt8) { out.append(v) }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+    mutating func bytes(_ b: [UInt8]) { out.append(contentsOf: b) }
+    mutating func blob(_ b: [UInt8]) { u32(UInt32(b.count)); out.append(contentsOf: b) }
+}
+
+struct ByteReader {
+    var s: ArraySlice<UInt8>
+    init(_ s: ArraySlice<UInt8>) { self.s = s }
+    mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
+        guard s.count >= n else { throw CheckpointFile.Corrupt(description: "truncated") }
+        let r = s.prefix(n); s = s.dropFirst(n); return r
+    }
+    mutating func u8() throws -> UInt8 { try take(1).first! }
+    mutating func u32() throws -> UInt32 { try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) } }
+    mutating func u64() throws -> UInt64 { try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+    mutating func blob() throws -> ArraySlice<UInt8> { try take(Int(try u32())) }
+}

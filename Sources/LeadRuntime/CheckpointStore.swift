@@ -1,0 +1,176 @@
+import Foundation
+import LeadScoring
+import Logging
+
+/// Checkpoints of one input partition in `--data-dir`: a base snapshot plus delta segments of the contacts
+/// changed since, so a checkpoint costs what changed, not the whole state. Files are written atomically
+/// (temp file, fsync, rename, fsync directory); the previous base generation is kept so a damaged newest
+/// file falls back to older good state (and the input is replayed from that state's offsets).
+///
+/// Not thread-safe: used from the thread that owns the partition (the consumer's poll thread).
+final class CheckpointStore {
+    let directory: String
+    private let logger: Logger
+    private(set) var generation: UInt64 = 0
+    private(set) var sequence: UInt32 = 0
+    private var baseBytes = 0
+    private var deltaBytes = 0
+
+    init(directory: String, logger: Logger) {
+        self.directory = directory
+        self.logger = logger
+    }
+
+    /// What a restore found.
+    struct Restored {
+        var offsets: [String: Int64]
+        var files: Int
+        var bytes: Int
+    }
+
+    enum RestoreError: Error, CustomStringConvertible {
+        case noneUsable(String)
+        var description: String { switch self { case .noneUsable(let s): s } }
+    }
+
+    private func path(base gen: UInt64) -> String { "\(directory)/base-\(String(format: "%012llu", gen)).ck" }
+    private func path(delta gen: UInt64, _ seq: UInt32) -> String { "\(directory)/delta-\(String(format: "%012llu", gen))-\(String(format: "%08u", seq)).ck" }
+
+    /// True when any checkpoint file exists (usable or not).
+    var hasFiles: Bool { !baseGenerations().isEmpty }
+
+    private func baseGenerations() -> [UInt64] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { n -> UInt64? in
+            guard n.hasPrefix("base-"), n.hasSuffix(".ck") else { return nil }
+            return UInt64(n.dropFirst(5).dropLast(3))
+        }.sorted(by: >)
+    }
+
+    /// Loads the newest usable state into `engine`. Returns nil when there is no checkpoint at all.
+    func restore(into makeEngine: () -> PartitionEngine) throws -> (PartitionEngine, Restored)? {
+        let gens = baseGenerations()
+        if gens.isEmpty { return nil }
+        var problems: [String] = []
+        for gen in gens {
+            do {
+                let engine = makeEngine()
+                let base = try CheckpointFile.decode(try read(path(base: gen)))
+                var files = 1
+                var bytes = base.contacts.reduce(0) { $0 + $1.state.count }
+                var latest: [String: [UInt8]] = [:]
+                latest.reserveCapacity(base.contacts.count)
+                for c in base.contacts { latest[c.id] = c.state }
+                var offsets = base.offsets
+                var partitionState = base.partitionState
+                var seq: UInt32 = 0
+                while true {
+                    let p = path(delta: gen, seq + 1)
+                    guard FileManager.default.fileExists(atPath: p) else { break }
+                    do {
+                        let d = try CheckpointFile.decode(try read(p))
+                        for c in d.contacts { latest[c.id] = c.state.isEmpty ? nil : c.state }
+                        offsets = d.offsets
+                        partitionState = d.partitionState
+                        bytes += d.contacts.reduce(0) { $0 + $1.state.count }
+                        files += 1
+                        seq += 1
+                    } catch {
+                        logger.error("checkpoint \(p) is unusable (\(error)); using the state before it and replaying the input from there")
+                        break
+                    }
+                }
+                for (id, state) in latest { try engine.restoreContact(id: id, bytes: state) }
+                try engine.restorePartitionState(partitionState)
+                _ = engine.takeDirtyContactIDs()
+                generation = gen
+                sequence = seq
+                baseBytes = base.contacts.reduce(0) { $0 + $1.state.count }
+                deltaBytes = bytes - baseBytes
+                // Later deltas of this generation (after a bad one) must not be read again.
+                removeDeltas(of: gen, after: seq)
+                return (engine, Restored(offsets: offsets, files: files, bytes: bytes))
+            } catch {
+                let msg = "checkpoint generation \(gen) in \(directory) is unusable: \(error)"
+                logger.error("\(msg); trying the previous generation")
+                problems.append(msg)
+            }
+        }
+        throw RestoreError.noneUsable(problems.joined(separator: "; "))
+    }
+
+    /// Writes the contacts changed since the last checkpoint (or a new base when deltas outgrow it).
+    /// Returns the bytes written.
+    @discardableResult
+    func write(engine: PartitionEngine, offsets: [String: Int64]) throws -> Int {
+        let dirty = engine.takeDirtyContactIDs()
+        let needBase = generation == 0 || sequence >= 64 || deltaBytes > max(baseBytes, 1 << 20)
+        if needBase {
+            let ids = engine.contactIDs
+            var contacts: [(String, [UInt8])] = []
+            contacts.reserveCapacity(ids.count)
+            for id in ids { if let s = engine.encodeContact(id) { contacts.append((id, s)) } }
+            let file = CheckpointFile(isBase: true, generation: generation + 1, sequence: 0, offsets: offsets,
+                                      partitionState: engine.encodePartitionState(), contacts: contacts)
+            let bytes = file.encode()
+            try atomicWrite(bytes, to: path(base: generation + 1))
+            let previous = generation
+            generation += 1
+            sequence = 0
+            baseBytes = bytes.count
+            deltaBytes = 0
+            // Keep this and the previous generation; older ones go.
+            for g in baseGenerations() where g < previous { removeGeneration(g) }
+            return bytes.count
+        }
+        var contacts: [(String, [UInt8])] = []
+        contacts.reserveCapacity(dirty.count)
+        for id in dirty { contacts.append((id, engine.encodeContact(id) ?? [])) }
+        let file = CheckpointFile(isBase: false, generation: generation, sequence: sequence + 1, offsets: offsets,
+                                  partitionState: engine.encodePartitionState(), contacts: contacts)
+        let bytes = file.encode()
+        try atomicWrite(bytes, to: path(delta: generation, sequence + 1))
+        sequence += 1
+        deltaBytes += bytes.count
+        return bytes.count
+    }
+
+    private func removeGeneration(_ g: UInt64) {
+        try? FileManager.default.removeItem(atPath: path(base: g))
+        removeDeltas(of: g, after: 0)
+    }
+
+    private func removeDeltas(of g: UInt64, after seq: UInt32) {
+        let prefix = "delta-\(String(format: "%012llu", g))-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for n in names where n.hasPrefix(prefix) {
+            if let s = UInt32(n.dropFirst(prefix.count).dropLast(3)), s > seq {
+                try? FileManager.default.removeItem(atPath: "\(directory)/\(n)")
+            }
+        }
+    }
+
+    private func read(_ p: String) throws -> [UInt8] {
+        guard let d = FileManager.default.contents(atPath: p) else { throw CheckpointFile.Corrupt(description: "cannot read \(p)") }
+        return [UInt8](d)
+    }
+
+    /// temp file → fsync → rename → fsync directory: a crash leaves the old file or the new one, never half.
+    private func atomicWrite(_ bytes: [UInt8], to p: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let tmp = p + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw CheckpointFile.Corrupt(description: "cannot write \(tmp): \(String(cString: strerror(errno)))") }
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + off, bytes.count - off) }
+            if n <= 0 { close(fd); throw CheckpointFile.Corrupt(description: "write \(tmp): \(String(cString: strerror(errno)))") }
+            off += n
+        }
+        guard fsync(fd) == 0 else { close(fd); throw CheckpointFile.Corrupt(description: "fsync \(tmp) failed") }
+        close(fd)
+        guard rename(tmp, p) == 0 else { throw CheckpointFile.Corrupt(description: "rename \(tmp) failed") }
+        let dfd = open(directory, O_RDONLY)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+}

@@ -1,0 +1,382 @@
+import Atomics
+import Foundation
+import LeadKafka
+import LeadScoring
+import Logging
+
+/// The daemon: input batches → per-partition engines → output topics, with at-least-once offsets.
+///
+/// Threads: everything that touches partition state runs on the consumer's dedicated poll thread (decode,
+/// score, produce, checkpoint, commit, rebalance), so no lock is taken per event and Swift's cooperative pool
+/// is never blocked. Outputs are acknowledged before a checkpoint is written (producer flush), and offsets are
+/// committed only after the checkpoint that covers them is durable: a crash replays at most the events after
+/// the last checkpoint, whose outputs carry the same ids (consumers de-duplicate by `id`).
+public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @unchecked Sendable {
+    public let config: DaemonConfig
+    public let rules: Rules
+    let logger: Logger
+    let metrics: RuntimeMetrics
+    /// Partition count shared by every input topic (checked at start).
+    public let partitionCount: Int
+    private var consumer: KafkaConsumer?
+    private var producer: KafkaProducer?
+    private let shardsLock = NSLock()
+    private var shards: [Int32: PartitionShard] = [:]
+    private var joined = false
+    private var fatalError: String?
+    private var lastCheckpoint = Date()
+    private let deliveryFailures = ManagedAtomic<Int>(0)
+    private var outputs: [OutputRecord] = []
+    private var topicNames: [OpaquePointer?: String] = [:]
+    private var lastMisrouteLog = Date.distantPast
+    private let dataRoot: String
+    /// Called (once) when the daemon cannot continue safely; the process should stop with exit code 2.
+    public var onFatal: (@Sendable (String) -> Void)?
+
+    /// Checks the input topics (same partition count) and prepares the clients. Throws `DaemonError`.
+    public init(config: DaemonConfig, rules: Rules, logger: Logger, metrics: RuntimeMetrics) throws {
+        self.config = config
+        self.rules = rules
+        self.logger = logger
+        self.metrics = metrics
+        let kafka = KafkaConfig(bootstrapServers: config.bootstrapServers, clientId: config.clientId, properties: config.kafkaProperties)
+        let counts: [String: Int]
+        do { counts = try KafkaAdmin.partitionCounts(config: kafka, topics: config.inputTopics) } catch {
+            throw DaemonError.runtime("cannot read topic metadata from \(config.bootstrapServers): \(error)")
+        }
+        let missing = config.inputTopics.filter { (counts[$0] ?? 0) == 0 }
+        if !missing.isEmpty { throw DaemonError.config("input topic(s) \(missing.joined(separator: ", ")) do not exist on \(config.bootstrapServers)") }
+        let distinct = Set(config.inputTopics.map { counts[$0]! })
+        if distinct.count > 1 {
+            let list = config.inputTopics.map { "\($0)=\(counts[$0]!)" }.joined(separator: ", ")
+            throw DaemonError.config("input topics must have the same partition count (a contact's state lives with its partition number): \(list)")
+        }
+        partitionCount = distinct.first!
+        let topicsKey = String(StableHash.fnv1a64(config.inputTopics.sorted().joined(separator: ",")), radix: 16)
+        dataRoot = "\(config.dataDir)/\(config.groupId)/\(topicsKey)"
+    }
+
+    /// Creates the clients, joins the group and starts consuming on the poll thread.
+    public func start() throws {
+        let kafka = KafkaConfig(bootstrapServers: config.bootstrapServers, clientId: config.clientId, properties: config.kafkaProperties)
+        let failures = deliveryFailures
+        let log = logger
+        let m = metrics
+        producer = try KafkaProducer(config: kafka) { report in
+            if let e = report.error {
+                if failures.loadThenWrappingIncrement(ordering: .relaxed) < 5 { log.error("output not delivered: \(e)") }
+                m.deliveryErrors.increment()
+            }
+        }
+        var opts = ConsumerOptions(groupId: config.groupId)
+        opts.batchSize = config.batchSize
+        opts.batchWaitMs = config.batchWaitMs
+        opts.autoOffsetReset = config.startFrom == "latest" ? "latest" : "earliest"
+        opts.groupInstanceId = config.groupInstanceId
+        // Several input topics must keep partition i of each on one member: range assignment does that.
+        opts.assignmentStrategy = config.inputTopics.count > 1 ? "range" : "cooperative-sticky"
+        // Offsets are committed explicitly after checkpoints only.
+        var props = config.kafkaProperties
+        props["enable.auto.commit"] = "false"
+        let c = try KafkaConsumer(config: KafkaConfig(bootstrapServers: config.bootstrapServers, clientId: config.clientId, properties: props),
+                                  topics: config.inputTopics, options: opts, delegate: self)
+        consumer = c
+        try c.start()
+        logger.info("consuming \(config.inputTopics.joined(separator: ", ")) (\(partitionCount) partitions) as group \(config.groupId)")
+    }
+
+    /// Graceful stop: stop polling, final checkpoint and commit for every partition (in the revoke that leaving
+    /// the group triggers), flush the producer. Blocks the calling thread: call it from a dedicated thread.
+    public func stop() {
+        consumer?.closeBlocking()
+        consumer = nil
+        producer?.close(timeoutMs: 10_000)
+        producer = nil
+    }
+
+    // MARK: - consumer delegate (poll thread)
+
+    public func consumer(_ consumer: KafkaConsumer, received batch: MessageBatch) {
+        metrics.batches.increment()
+        metrics.batchSize.record(batch.count)
+        for i in 0..<batch.count {
+            let m = batch[i]
+            guard let shard = shards[m.partition], shard.status == .ready else { continue }
+            let topic: String
+            if let t = topicNames[m.topicHandle] { topic = t } else { topic = m.topic; topicNames[m.topicHandle] = topic }
+            shard.lock.lock()
+            process(m, topic: topic, shard: shard)
+            shard.lock.unlock()
+        }
+        maybeCheckpoint()
+    }
+
+    public func consumerIdle(_ consumer: KafkaConsumer) { maybeCheckpoint() }
+
+    private func process(_ m: KafkaMessage, topic: String, shard: PartitionShard) {
+        let offset = m.offset
+        if let next = shard.nextOffsets[topic], offset < next { return }
+        do throws(InvalidEvent) {
+            let event = try SegmentDecoder.decode(m.value)
+            if let ts = m.timestampMillis, ts > 0, event.timestamp > ts * 1000 + config.maxFutureSkew {
+                throw InvalidEvent(.futureTimestamp, "event time \(ISO8601.formatMillis(event.timestamp)) is more than \(config.maxFutureSkew / 1_000_000) s ahead of the message timestamp \(ISO8601.formatMillis(ts * 1000))")
+            }
+            if let key = m.key, !key.elementsEqual(event.contactId.utf8) {
+                metrics.misrouted.increment()
+                if Date().timeIntervalSince(lastMisrouteLog) > 10 {
+                    lastMisrouteLog = Date()
+                    logger.warning("misrouted event: key is not the contact id (scored in the partition where it arrived)",
+                                   metadata: ["topic": "\(topic)", "partition": "\(m.partition)", "offset": "\(offset)", "contact": "\(event.contactId)"])
+                }
+            }
+            outputs.removeAll(keepingCapacity: true)
+            let result = shard.engine.apply(event, trigger: Trigger(messageId: event.messageId, topic: topic, partition: m.partition, offset: offset), into: &outputs)
+            switch result {
+            case .scored: metrics.scored.increment()
+            case .duplicate: metrics.duplicates.increment()
+            case .ignored: metrics.ignored.increment()
+            }
+            for r in outputs { publish(r) }
+        } catch {
+            deadLetter(m, topic: topic, error: error)
+        }
+        shard.nextOffsets[topic] = offset + 1
+        shard.changedSinceCheckpoint = true
+    }
+
+    private func publish(_ r: OutputRecord) {
+        let topic: String
+        switch r.kind {
+        case .stageChange: topic = config.stageChangesTopic; metrics.stageChanges.increment()
+        case .alert: topic = config.alertsTopic; metrics.alerts.increment()
+        }
+        do { try producer?.produce(topic: topic, key: Array(r.contactId.utf8), value: r.json, token: 0) } catch {
+            fail("cannot produce to \(topic): \(error)")
+        }
+    }
+
+    /// The original bytes and key, with the reason and source coordinates as headers (CONTRACTS §4).
+    private func deadLetter(_ m: KafkaMessage, topic: String, error: InvalidEvent) {
+        metrics.invalid.increment()
+        var value = Array(m.value)
+        var headers: [(name: String, value: [UInt8])] = [
+            ("error", Array(error.description.utf8)),
+            ("source.topic", Array(topic.utf8)),
+            ("source.partition", Array(String(m.partition).utf8)),
+            ("source.offset", Array(String(m.offset).utf8)),
+        ]
+        if value.count > config.maxDeadLetterBytes {
+            headers.append(("truncated", Array("original \(value.count) bytes".utf8)))
+            value = Array(value.prefix(config.maxDeadLetterBytes))
+        }
+        do {
+            try producer?.produce(topic: config.deadLetterTopic, key: m.key.map { Array($0) }, value: value, headers: headers, token: 0)
+            metrics.deadLettered.increment()
+        } catch {
+            fail("cannot produce a dead letter to \(config.deadLetterTopic): \(error)")
+        }
+    }
+
+    public func consumer(_ consumer: KafkaConsumer, assigned partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        var starts: [TopicPartition: Int64] = [:]
+        for (p, tps) in Dictionary(grouping: partitions, by: \.partition).sorted(by: { $0.key < $1.key }) {
+            let shard = shards[p] ?? openShard(p, topics: tps, consumer: consumer)
+            for tp in tps {
+                if let o = shard.nextOffsets[tp.topic] {
+                    starts[tp] = o
+                } else if shard.status == .ready {
+                    starts[tp] = config.startFrom == "latest" ? KafkaOffset.end : KafkaOffset.beginning
+                }
+            }
+        }
+        joined = true
+        updateGauges()
+        logger.info("assigned \(partitions.map(\.description).sorted().joined(separator: ", "))")
+        return starts
+    }
+
+    /// Restores a partition from its newest usable checkpoint (or starts it empty when the group never
+    /// committed it). Without usable state for a committed partition it stays failed unless rebuilding.
+    private func openShard(_ p: Int32, topics: [TopicPartition], consumer: KafkaConsumer) -> PartitionShard {
+        let started = Date()
+        let store = CheckpointStore(directory: "\(dataRoot)/p\(p)", logger: logger)
+        let options = EngineOptions(quietUntil: config.quietUntil)
+        let make = { PartitionEngine(rules: self.rules, options: options) }
+        let shard: PartitionShard
+        do {
+            if let (engine, restored) = try store.restore(into: make) {
+                shard = PartitionShard(partition: p, engine: engine, store: store)
+                shard.nextOffsets = restored.offsets
+                shard.status = .ready
+                logger.info("partition \(p) restored: \(engine.contactCount) contacts from \(restored.files) checkpoint file(s), offsets \(restored.offsets)",
+                            metadata: ["partition": "\(p)"])
+            } else {
+                shard = PartitionShard(partition: p, engine: make(), store: store)
+                let committed = (try? consumer.committed(topics)) ?? [:]
+                if committed.values.contains(where: { $0 >= 0 }) {
+                    noUsableState(shard, "partition \(p) has committed offsets \(committed.filter { $0.value >= 0 }) but no checkpoint in \(store.directory)")
+                } else {
+                    shard.status = .ready
+                }
+            }
+        } catch {
+            shard = PartitionShard(partition: p, engine: make(), store: store)
+            noUsableState(shard, "partition \(p): no usable checkpoint in \(store.directory): \(error)")
+        }
+        metrics.restoreSeconds.record(Date().timeIntervalSince(started))
+        shardsLock.lock(); shards[p] = shard; shardsLock.unlock()
+        return shard
+    }
+
+    private func noUsableState(_ shard: PartitionShard, _ why: String) {
+        if config.rebuildFromEarliest {
+            logger.warning("\(why); rebuilding from the earliest retained offset (--rebuild-from earliest): events already dropped by retention are lost")
+            for t in config.inputTopics { shard.nextOffsets[t] = KafkaOffset.beginning }
+            shard.status = .ready
+        } else {
+            let msg = "\(why): its state cannot be rebuilt safely; the partition is not processed. Restore the data directory, or restart with --rebuild-from earliest to replay it from the earliest retained offset"
+            logger.error("\(msg)", metadata: ["partition": "\(shard.partition)"])
+            shard.status = .failed(msg)
+        }
+    }
+
+    public func consumer(_ consumer: KafkaConsumer, revoking partitions: [TopicPartition], lost: Bool) {
+        let ps = Set(partitions.map(\.partition))
+        if lost {
+            logger.warning("partitions \(ps.sorted()) were lost to the group: not committing for them")
+        } else {
+            checkpoint(only: ps, reason: "revoke")
+        }
+        shardsLock.lock()
+        for p in ps { shards[p] = nil }
+        shardsLock.unlock()
+        updateGauges()
+        logger.info("revoked \(partitions.map(\.description).sorted().joined(separator: ", "))")
+    }
+
+    public func consumer(_ consumer: KafkaConsumer, error: KafkaError) {
+        metrics.consumerErrors.increment()
+        if error.isOffsetOutOfRange || error.name == "_AUTO_OFFSET_RESET" {
+            metrics.offsetOutOfRange.increment()
+            logger.error("offset out of range (events were evicted before they were read): \(error)")
+        } else {
+            logger.warning("kafka: \(error)")
+        }
+    }
+
+    // MARK: - checkpoints
+
+    private func maybeCheckpoint() {
+        if Date().timeIntervalSince(lastCheckpoint) >= config.checkpointIntervalSeconds {
+            checkpoint(only: nil, reason: "interval")
+        }
+    }
+
+    /// Outputs acknowledged → state written → offsets committed, in that order.
+    private func checkpoint(only: Set<Int32>?, reason: String) {
+        lastCheckpoint = Date()
+        guard fatalError == nil, let producer, let consumer else { return }
+        let selected = shards.values.filter { only?.contains($0.partition) ?? true }.filter { $0.status == .ready && $0.changedSinceCheckpoint }
+        if selected.isEmpty { return }
+        let started = Date()
+        do { try producer.flush(timeoutMs: 120_000) } catch {
+            fail("outputs were not acknowledged before the checkpoint: \(error)"); return
+        }
+        if deliveryFailures.load(ordering: .relaxed) > 0 {
+            fail("some outputs could not be delivered; stopping so that the events are processed again after a restart"); return
+        }
+        var commits: [TopicPartition: Int64] = [:]
+        var bytes = 0
+        for shard in selected.sorted(by: { $0.partition < $1.partition }) {
+            do {
+                bytes += try shard.withLock { try shard.store.write(engine: shard.engine, offsets: shard.nextOffsets) }
+            } catch {
+                fail("cannot write the checkpoint of partition \(shard.partition): \(error)"); return
+            }
+            shard.changedSinceCheckpoint = false
+            for (t, o) in shard.nextOffsets where o >= 0 { commits[TopicPartition(t, shard.partition)] = o }
+        }
+        do { try consumer.commit(commits) } catch {
+            // The checkpoint is durable and records its offsets: a restart resumes from it, so this is not fatal.
+            logger.warning("commit after checkpoint failed (\(reason)): \(error)")
+        }
+        metrics.checkpoints.increment()
+        metrics.checkpointSeconds.record(Date().timeIntervalSince(started))
+        metrics.checkpointBytes.record(bytes)
+        metrics.producerQueue.record(producer.outstanding)
+        updateGauges()
+        logger.debug("checkpoint (\(reason)): \(selected.count) partition(s), \(bytes) bytes")
+    }
+
+    private func fail(_ message: String) {
+        guard fatalError == nil else { return }
+        fatalError = message
+        metrics.ready.record(0)
+        logger.critical("\(message)")
+        onFatal?(message)
+    }
+
+    private func updateGauges() {
+        var perStage: [Stage: Int] = [:]
+        var contacts = 0
+        for s in shards.values {
+            contacts += s.engine.contactCount
+            for (st, n) in s.engine.stageCounts() { perStage[st, default: 0] += n }
+        }
+        metrics.contacts.record(contacts)
+        metrics.assignedPartitions.record(shards.count)
+        for (st, g) in metrics.contactsPerStage { g.record(perStage[st] ?? 0) }
+        if contacts > 0 {
+            let atLeastMQL = perStage.filter { $0.key != .lead && $0.key != .disqualified }.values.reduce(0, +)
+            let atLeastSQL = perStage.filter { $0.key >= .sql && $0.key != .disqualified }.values.reduce(0, +)
+            metrics.leadToMQL.record(Double(atLeastMQL) / Double(contacts))
+            metrics.mqlToSQL.record(atLeastMQL == 0 ? 0 : Double(atLeastSQL) / Double(atLeastMQL))
+        }
+        metrics.ready.record(readiness().ready ? 1 : 0)
+    }
+
+    // MARK: - status (any thread)
+
+    public func readiness() -> Readiness {
+        shardsLock.lock(); defer { shardsLock.unlock() }
+        if let f = fatalError { return Readiness(ready: false, reason: f) }
+        if !joined { return Readiness(ready: false, reason: "joining consumer group \(config.groupId)") }
+        for s in shards.values.sorted(by: { $0.partition < $1.partition }) {
+            switch s.status {
+            case .ready: continue
+            case .restoring: return Readiness(ready: false, reason: "partition \(s.partition) restoring")
+            case .failed(let why): return Readiness(ready: false, reason: why)
+            }
+        }
+        return Readiness(ready: true, reason: "\(shards.count) partition(s) assigned and consuming")
+    }
+
+    public func lookupContact(_ id: String) -> ContactLookup {
+        let p = Int32(Partitioner.partition(key: id, count: partitionCount))
+        shardsLock.lock()
+        let shard = shards[p]
+        shardsLock.unlock()
+        guard let shard else { return .ownedElsewhere(partition: Int(p), owner: nil) }
+        switch shard.status {
+        case .ready: break
+        case .restoring: return .notReady("partition \(p) restoring")
+        case .failed(let why): return .notReady(why)
+        }
+        guard let view = shard.withLock({ shard.engine.contact(id) }) else { return .unknown }
+        var json = view.json
+        if json.last == UInt8(ascii: "}") {
+            json.removeLast()
+            json += Array(",\"partition\":\(p)}".utf8)
+        }
+        return .found(json)
+    }
+}
+
+/// Why the daemon cannot start: configuration (exit 1) or runtime (exit 2).
+public enum DaemonError: Error, CustomStringConvertible {
+    case config(String)
+    case runtime(String)
+    public var description: String {
+        switch self { case .config(let s), .runtime(let s): s }
+    }
+}

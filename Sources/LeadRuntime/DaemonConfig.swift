@@ -1,0 +1,43 @@
+import LeadScoring
+
+/// The daemon's effective configuration (after file, environment and flags are merged by the config loader).
+public struct DaemonConfig: Sendable {
+    public var bootstrapServers = "127.0.0.1:9092"
+    public var groupId = "leadscore"
+    public var groupInstanceId: String?
+    public var clientId = "leadscored"
+    /// Any librdkafka property (SASL, SSL, timeouts…), applied to every client.
+    public var kafkaProperties: [String: String] = [:]
+    public var inputTopics = ["leadscore.events"]
+    public var stageChangesTopic = "leadscore.stage-changes"
+    public var alertsTopic = "leadscore.alerts"
+    public var deadLetterTopic = "leadscore.dlq"
+    /// Optional compacted topic of each contact's latest score; nil disables it.
+    public var scoresTopic: String?
+    public var rulesPath = "rules.yaml"
+    public var dataDir = "data"
+    public var checkpointIntervalSeconds = 10.0
+    /// `earliest` or `latest`, for partitions the group never committed.
+    public var startFrom = "earliest"
+    /// Rebuild partitions without a usable checkpoint from the earliest retained offset.
+    public var rebuildFromEarliest = false
+    public var quietUntil: EventTime?
+    public var maxFutureSkew: EventDuration = TimeUnit.hour
+    public var batchSize = 2000
+    public var batchWaitMs = 5
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 9464
+    public var logLevel = "info"
+    /// `auto` (text on a terminal, JSON lines otherwise), `text` or `json`.
+    public var logFormat = "auto"
+    /// Largest dead-letter value; longer invalid messages are truncated (with a `truncated` header).
+    public var maxDeadLetterBytes = 900_000
+
+    public init() {}
+
+    /// Property keys whose values are secrets (masked by `--print-config`).
+    public static func isSecret(_ key: String) -> Bool {
+        let k = key.lowercased()
+        return ["password", "secret", "jaas", "token", "key.pem", "ssl.key", "credentials"].contains { k.contains($0) }
+    }
+}

@@ -1,2 +1,0 @@
-import LeadKafka
-import LeadScoring

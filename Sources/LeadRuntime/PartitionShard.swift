@@ -1,0 +1,34 @@
+import Foundation
+import LeadScoring
+
+/// The state of one input partition number (across all input topics): its contacts' engine, the next input
+/// offset per topic, and its checkpoints. Written only by the consumer's poll thread; HTTP readers take `lock`.
+final class PartitionShard: @unchecked Sendable {
+    enum Status: Equatable {
+        case restoring
+        case ready
+        /// No usable state and no permission to rebuild: nothing is processed or committed for it.
+        case failed(String)
+    }
+
+    let partition: Int32
+    let lock = NSLock()
+    var engine: PartitionEngine
+    let store: CheckpointStore
+    /// Next offset to read per input topic (what a checkpoint and a commit record).
+    var nextOffsets: [String: Int64] = [:]
+    var status: Status = .restoring
+    /// Offsets processed since the last checkpoint (nothing to write when false).
+    var changedSinceCheckpoint = false
+
+    init(partition: Int32, engine: PartitionEngine, store: CheckpointStore) {
+        self.partition = partition
+        self.engine = engine
+        self.store = store
+    }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock(); defer { lock.unlock() }
+        return try body()
+    }
+}
