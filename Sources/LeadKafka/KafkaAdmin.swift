@@ -4,7 +4,7 @@ import CRdKafka
 public enum KafkaAdmin {
     /// Partition count of each topic (0 when the topic does not exist). Uses a short-lived client.
     public static func partitionCounts(config: KafkaConfig, topics: [String], timeoutMs: Int32 = 10_000) throws(KafkaError) -> [String: Int] {
-        let conf = try config.makeConf(defaults: ["allow.auto.create.topics": "false"])
+        let conf = try config.makeConf(defaults: ["log_level": "3"])
         let rk = try makeClient(RD_KAFKA_CONSUMER, conf: conf)
         defer { rd_kafka_destroy(rk) }
         var md: UnsafePointer<rd_kafka_metadata>?

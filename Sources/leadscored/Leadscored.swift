@@ -12,6 +12,8 @@ struct Leadscored: AsyncParsableCommand {
             DevBrokerCommand.self,
             ReplayCommand.self,
             GenerateCommand.self,
+            BenchCommand.self,
+            DemoCommand.self,
             ValidateRulesCommand.self,
         ]
     )

@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+/// The `leadscored` binary the end-to-end tests run (`make test` builds it once in release).
+private func leadscoredBinary() -> String {
+    if let p = ProcessInfo.processInfo.environment["LEADSCORED_BIN"], FileManager.default.isExecutableFile(atPath: p) { return p }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    for c in ["/.build/release/leadscored", "/.build/debug/leadscored"] where FileManager.default.isExecutableFile(atPath: root + c) {
+        return root + c
+    }
+    return root + "/.build/debug/leadscored"
+}
+
+/// Runs a process to completion, returning status, stdout and stderr.
+private func runToEnd(_ exe: String, _ args: [String]) throws -> (Int32, String, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out; p.standardError = err
+    try p.run()
+    // Read both pipes while the process runs so neither fills up.
+    let outData = Mutexed(Data()), errData = Mutexed(Data())
+    let g = DispatchGroup()
+    g.enter(); DispatchQueue.global().async { outData.set(out.fileHandleForReading.readDataToEndOfFile()); g.leave() }
+    g.enter(); DispatchQueue.global().async { errData.set(err.fileHandleForReading.readDataToEndOfFile()); g.leave() }
+    p.waitUntilExit(); g.wait()
+    return (p.terminationStatus, String(decoding: outData.get(), as: UTF8.self), String(decoding: errData.get(), as: UTF8.self))
+}
+
+private final class Mutexed<T>: @unchecked Sendable {
+    private var v: T; private let l = NSLock()
+    init(_ v: T) { self.v = v }
+    func set(_ n: T) { l.lock(); v = n; l.unlock() }
+    func get() -> T { l.lock(); defer { l.unlock() }; return v }
+}
+
+/// PIDs of processes whose command line contains `needle`.
+private func processes(matching needle: String) -> [Int32] {
+    let items = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return items.compactMap { Int32($0) }.filter { pid in
+        guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+        return String(decoding: cmd.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(needle)
+    }
+}
+
+@Suite(.serialized) struct BenchAndDemoTests {
+    @Test func benchSpawnsDaemonAndMatchesReplay() throws {
+        let (status, out, err) = try runToEnd(leadscoredBinary(), ["bench", "--events", "20000", "--daemon", "spawn", "--contacts", "3000", "--seed", "11"])
+        #expect(status == 0, "bench failed: \(err.suffix(3000))")
+        let last = out.split(separator: "\n").last.map(String.init) ?? ""
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any], "no JSON line in: \(out)")
+        #expect(obj["events"] as? Int == 20000)
+        #expect(obj["mismatched_contacts"] as? Int == 0, "\(last)\n\(err.suffix(2000))")
+        #expect(obj["duplicates"] as? Int == 0)
+        let latency = try #require(obj["latency_ms"] as? [String: Any])
+        for k in ["p50", "p99", "p999", "max"] {
+            let v = try #require((latency[k] as? NSNumber)?.doubleValue, "latency \(k) missing")
+            #expect(v > 0)
+        }
+        #expect(((obj["stage_changes"] as? Int) ?? 0) > 0)
+        #expect(((obj["alerts"] as? Int) ?? 0) > 0)
+        #expect(((obj["raw_consume_events_per_sec"] as? Int) ?? 0) > 0)
+        #expect(((obj["events_per_sec"] as? Int) ?? 0) > 0)
+    }
+
+    @Test func demoWithoutTerminalShowsProgressAndStopsCleanlyOnCtrlC() throws {
+        try runDemo(inPseudoTerminal: false)
+    }
+
+    @Test func demoInPseudoTerminalRedrawsAndStopsCleanlyOnCtrlC() throws {
+        try runDemo(inPseudoTerminal: true)
+    }
+
+    /// Runs the demo ~10 s (under `script` for a pseudo-terminal), then SIGINT: exit 0, stages advanced,
+    /// alerts seen, no process left behind.
+    private func runDemo(inPseudoTerminal: Bool) throws {
+        let tag = "demo-test-\(UUID().uuidString.prefix(8))"
+        let exe = leadscoredBinary()
+        let p = Process()
+        let out = Pipe()
+        if inPseudoTerminal {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            p.arguments = ["-q", "-e", "-c", "\(exe) demo --rate 400 --seed 3 --contacts 300", "/dev/null"]
+        } else {
+            p.executableURL = URL(fileURLWithPath: exe)
+            p.arguments = ["demo", "--rate", "400", "--seed", "3", "--contacts", "300"]
+        }
+        p.environment = ProcessInfo.processInfo.environment.merging(["LEADSCORE_TEST_TAG": tag]) { $1 }
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = Pipe()
+        try p.run()
+        let text = Mutexed("")
+        let reader = Thread {
+            while true {
+                let d = out.fileHandleForReading.availableData
+                if d.isEmpty { break }
+                text.set(text.get() + String(decoding: d, as: UTF8.self))
+            }
+        }
+        reader.start()
+        // Wait until alerts have been shown (a condition, not a fixed sleep), at most 60 s.
+        let deadline = Date().addingTimeInterval(60)
+        func alertsShown() -> Bool {
+            let t = text.get()
+            guard let r = t.range(of: #"(\d+) stage changes · (\d+) hot-lead alerts"#, options: [.regularExpression, .backwards]) else { return false }
+            let nums = t[r].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            return nums.count == 2 && nums[0] > 0 && nums[1] > 0
+        }
+        while Date() < deadline && !alertsShown() && p.isRunning { Thread.sleep(forTimeInterval: 0.2) }
+        #expect(alertsShown(), "demo output: \(text.get().suffix(2000))")
+        let demoPids = processes(matching: "\(exe) demo").filter { $0 != getpid() } + processes(matching: " demo --rate 400").filter { $0 != getpid() }
+        for pid in Set(demoPids) { kill(pid, SIGINT) }
+        if inPseudoTerminal { kill(p.processIdentifier, SIGINT) }
+        let stopDeadline = Date().addingTimeInterval(30)
+        while p.isRunning && Date() < stopDeadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(!p.isRunning, "demo did not stop on Ctrl-C")
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        reader.cancel()
+        #expect(p.terminationStatus == 0, "exit status \(p.terminationStatus): \(text.get().suffix(2000))")
+        #expect(text.get().contains("leadscore demo stopped"))
+        // No daemon or demo left behind.
+        let leftovers = processes(matching: "\(exe) run").filter { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("leadscore-demo") ?? false
+        }
+        #expect(leftovers.isEmpty, "left behind: \(leftovers)")
+        #expect(processes(matching: " demo --rate 400 --seed 3").filter { $0 != getpid() }.isEmpty)
+    }
+}
