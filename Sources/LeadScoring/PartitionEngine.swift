@@ -36,6 +36,10 @@ public final class PartitionEngine {
     /// The contact's score decayed to the partition watermark (or its own newest event time if later).
     public func contact(_ id: String) -> ContactView? { core.contact(id) }
 
+    /// Estimated heap bytes held for contacts (fixed part, index, per-contact blocks, seen-id tables),
+    /// for metrics and the memory benchmark. O(contacts).
+    public func approximateMemoryBytes() -> Int { core.approximateMemoryBytes() }
+
     /// Contacts per stage (every stage present, zero when empty).
     public func stageCounts() -> [Stage: Int] { core.stageCounts() }
 
@@ -600,6 +604,17 @@ struct EngineCore {
         let s = scores(c, at: at)
         return ContactView(contactId: c.id, stage: c.stage, total: s.total, fit: s.fit, engagement: s.engagement,
                            grade: grade(s), topRules: topRules(c, at: at), asOf: at, lastEventTime: c.newest)
+    }
+
+    func approximateMemoryBytes() -> Int {
+        var bytes = contacts.count * MemoryLayout<ContactState>.stride + slots.count * 4
+        for i in 0..<contacts.count {
+            let c = contacts[i]
+            if c.blob.capacity > 0 { bytes += 48 + c.blob.capacity * 8 }     // array header + malloc overhead
+            if c.id.utf8.count > 15 { bytes += 48 + c.id.utf8.count }         // out-of-line string storage
+        }
+        for (_, t) in seenTables { bytes += t.approximateBytes }
+        return bytes
     }
 
     /// Contacts per stage (every stage present, zero when empty).

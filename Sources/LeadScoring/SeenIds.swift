@@ -63,6 +63,8 @@ final class SeenTable {
         }
     }
 
+    var approximateBytes: Int { 64 + keys.count * 16 + 96 }
+
     /// Entries in canonical order (event time, hash).
     var sortedEntries: [(hash: UInt64, time: EventTime)] {
         var all: [(hash: UInt64, time: EventTime)] = []
