@@ -1,5 +1,5 @@
 /// Everything the engine remembers about one contact, kept compact (target ≤ 256 bytes on average):
-/// a fixed 80-byte part plus at most ONE heap block (`blob`), so applying an event touches few cache lines.
+/// a fixed 64-byte part plus at most ONE heap block (`blob`), so applying an event touches few cache lines.
 ///
 /// - Traits are not stored as values: per referenced trait only the event time of its current value and,
 ///   in the trait bits, which atomic trait tests of the rules that value satisfies (exact for every rule).
@@ -10,7 +10,7 @@
 /// - Message ids are 64-bit FNV-1a hashes with their event time; the few very active contacts keep them in a
 ///   hash table held by the engine (`flags & seenInTable`).
 ///
-/// Blob layout (UInt64 words): header, extra trait bits (tests ≥ 64), trait times, slots (rule, contrib bits,
+/// Blob layout (UInt64 words): header, [last alert, recycle timer] (only once set), extra trait bits (tests ≥ 64), trait times, slots (rule, contrib bits,
 /// awarded-abs bits), firings, seen ids (hash, time). Header: bits 0–7 trait times, 8–15 slots, 16–23 seen
 /// ids, 24–31 extra trait-bit words, 32–63 firings.
 struct ContactState {
@@ -19,6 +19,8 @@ struct ContactState {
     static let seenInTable: UInt8 = 1
     /// Changed since the last `takeDirtyContactIDs`.
     static let dirty: UInt8 = 2
+    /// The blob holds [lastAlert, recycleAt] right after its header (most contacts never need them).
+    static let hasExtras: UInt8 = 4
     /// Small-array limit for seen ids before moving them to a table.
     static let seenArrayLimit = 48
 
@@ -26,10 +28,7 @@ struct ContactState {
     /// T: the contact's newest event time; engagement contributions are as of this time.
     var newest: EventTime
     var fit: Double = 0
-    var lastAlert: EventTime = none
     var lastPointsChange: EventTime
-    /// Current recycle (b) timer key (crossing moment, µs floor) or `never`.
-    var recycleAt: EventTime = never
     /// Trait test bits 0..<64 (more live in the blob).
     var traitBitsLow: UInt64 = 0
     /// Which of the first 32 fit rules hold (for `top_rules`).
@@ -49,6 +48,53 @@ struct ContactState {
         self.lastPointsChange = time
     }
 
+    // MARK: rarely set fields (in the blob)
+
+    /// Event time of the last alert, or `none`.
+    var lastAlert: EventTime {
+        get { flags & ContactState.hasExtras != 0 ? EventTime(bitPattern: blob[1]) : ContactState.none }
+        set {
+            if flags & ContactState.hasExtras == 0 {
+                if newValue == ContactState.none { return }
+                addExtras()
+            }
+            blob[1] = UInt64(bitPattern: newValue)
+        }
+    }
+
+    /// Current recycle (b) timer key (crossing moment, µs floor) or `never`.
+    var recycleAt: EventTime {
+        get { flags & ContactState.hasExtras != 0 ? EventTime(bitPattern: blob[2]) : ContactState.never }
+        set {
+            if flags & ContactState.hasExtras == 0 {
+                if newValue == ContactState.never { return }
+                addExtras()
+            }
+            blob[2] = UInt64(bitPattern: newValue)
+        }
+    }
+
+    private mutating func addExtras() {
+        ensureRoom(2)
+        blob.insert(contentsOf: repeatElement(0, count: 2), at: 1)
+        blob[1] = UInt64(bitPattern: ContactState.none)
+        blob[2] = UInt64(bitPattern: ContactState.never)
+        flags |= ContactState.hasExtras
+    }
+
+    /// Makes room for `k` more words (creating the header if needed), growing by ~25 % rather than doubling.
+    @inline(__always) private mutating func ensureRoom(_ k: Int) {
+        if blob.isEmpty {
+            var b: [UInt64] = []
+            b.reserveCapacity(k + 3)
+            b.append(0)
+            blob = b
+            return
+        }
+        let need = blob.count + k
+        if need > blob.capacity { blob.reserveCapacity(need + max(2, blob.count / 4)) }
+    }
+
     // MARK: header
 
     @inline(__always) private var header: UInt64 { blob.isEmpty ? 0 : blob[0] }
@@ -58,7 +104,9 @@ struct ContactState {
     @inline(__always) var extraBitWords: Int { Int((header >> 24) & 0xFF) }
     @inline(__always) var firingCount: Int { Int(header >> 32) }
 
-    @inline(__always) private var traitTimesStart: Int { 1 + extraBitWords }
+    /// First word after the header and the optional extras.
+    @inline(__always) private var base: Int { flags & ContactState.hasExtras != 0 ? 3 : 1 }
+    @inline(__always) private var traitTimesStart: Int { base + extraBitWords }
     @inline(__always) private var slotsStart: Int { traitTimesStart + traitTimeCount }
     @inline(__always) private var firingsStart: Int { slotsStart + 3 * slotCount }
     @inline(__always) private var seenStart: Int { firingsStart + firingCount }
@@ -81,13 +129,13 @@ struct ContactState {
         if b < 64 { return traitBitsLow & (1 << UInt64(b)) != 0 }
         let w = (b - 64) >> 6
         guard w < extraBitWords else { return false }
-        return blob[1 + w] & (1 << UInt64((b - 64) & 63)) != 0
+        return blob[base + w] & (1 << UInt64((b - 64) & 63)) != 0
     }
 
     var traitBits: TraitBits {
         var t = TraitBits()
         t.low = traitBitsLow
-        if extraBitWords > 0 { t.high = Array(blob[1..<1 + extraBitWords]) }
+        if extraBitWords > 0 { t.high = Array(blob[base..<base + extraBitWords]) }
         return t
     }
 
@@ -97,11 +145,11 @@ struct ContactState {
         while let last = high.last, last == 0 { high.removeLast() }
         let have = extraBitWords
         if high.count > have {
-            if blob.isEmpty { blob = [0] }
-            blob.insert(contentsOf: repeatElement(0, count: high.count - have), at: 1 + have)
+            ensureRoom(high.count - have)
+            blob.insert(contentsOf: repeatElement(0, count: high.count - have), at: base + have)
             setHeader(extra: high.count)
         }
-        for w in 0..<extraBitWords { blob[1 + w] = w < high.count ? high[w] : 0 }
+        for w in 0..<extraBitWords { blob[base + w] = w < high.count ? high[w] : 0 }
     }
 
     @inline(__always) func traitTime(_ ti: Int) -> EventTime {
@@ -110,7 +158,7 @@ struct ContactState {
 
     mutating func setTraitTime(_ ti: Int, _ t: EventTime, traits: Int) {
         if traitTimeCount == 0 {
-            if blob.isEmpty { blob = [0] }
+            ensureRoom(traits)
             blob.insert(contentsOf: repeatElement(UInt64(bitPattern: ContactState.none), count: traits), at: traitTimesStart)
             setHeader(traitTimes: traits)
         }
@@ -135,7 +183,7 @@ struct ContactState {
             if r > rule { break }
             i += 1
         }
-        if blob.isEmpty { blob = [0] }
+        ensureRoom(3)
         blob.insert(contentsOf: repeatElement(0, count: 3), at: slotsStart + 3 * i)
         blob[slotsStart + 3 * i] = UInt64(rule)
         setHeader(slots: n + 1)
@@ -189,7 +237,7 @@ struct ContactState {
         let w = Self.pack(rule: rule, time: time)
         let n = firingCount
         let i = (n > 0 && blob[firingsStart + n - 1] <= w) ? n : firingIndex(w)
-        if blob.isEmpty { blob = [0] }
+        ensureRoom(1)
         blob.insert(w, at: firingsStart + i)
         setHeader(firings: n + 1)
     }
@@ -223,7 +271,7 @@ struct ContactState {
     }
 
     mutating func seenAppend(_ hash: UInt64, _ time: EventTime) {
-        if blob.isEmpty { blob = [0] }
+        ensureRoom(2)
         let n = seenCount
         // The seen ids are the last section: append in place (no temporary array).
         blob.append(hash)

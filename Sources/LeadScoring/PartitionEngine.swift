@@ -639,7 +639,8 @@ struct EngineCore {
         var c = c
         let existing = find(c.id, hash: h)
         let ci = existing ?? Int32(contacts.count)
-        c.flags = existing.map { contacts[Int($0)].flags & ContactState.dirty } ?? 0
+        c.flags = (c.flags & ~(ContactState.dirty | ContactState.seenInTable))
+            | (existing.map { contacts[Int($0)].flags & ContactState.dirty } ?? 0)
         seenTables[ci] = nil
         for s in seen { remember(&c, ci, s.hash, at: s.time, prune: false) }
         if existing != nil { contacts[Int(ci)] = c } else {

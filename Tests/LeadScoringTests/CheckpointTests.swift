@@ -51,3 +51,7 @@ import Testing
         #expect(throws: CheckpointError.self) { try new.restoreContact(id: "a", bytes: Array(old.encodeContact("a")!.dropLast())) }
     }
 }
+
+@Test func contactFixedPartFitsOneCacheLine() {
+    #expect(MemoryLayout<ContactState>.stride <= 64)
+}
