@@ -23,7 +23,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .long, help: "Write the records here (one JSON object per line) instead of stdout.")
     var out: String?
 
-    @Flag(name: .long, help: "Print the funnel: contacts per stage, conversion, median times, top rules.")
+    @Flag(name: .long, help: "Print the funnel: contacts per stage, conversion, median times, top rules (stdout with --out, else stderr).")
     var report = false
 
     @Option(name: .long, help: "Split events by contact id like the daemon's input topic (CRC-32 mod N).")
@@ -75,7 +75,10 @@ struct ReplayCommand: ParsableCommand {
             throw ExitCode(2)
         }
         stderr(session.summary)
-        if report { print(session.reportText(), terminator: "") }
+        // Records own stdout unless --out is given; the report then goes to stderr to keep stdout JSON lines.
+        if report {
+            if out != nil { print(session.reportText(), terminator: "") } else { stderr(session.reportText()) }
+        }
     }
 
     private func replayFile(_ path: String, _ session: inout ReplaySession, _ sink: RecordSink) throws {
