@@ -42,7 +42,8 @@ public enum ConfigLoader {
     // MARK: file
 
     static let schema: [String: [String]] = [
-        "": ["kafka", "topics", "rules", "data_dir", "checkpoint", "start_from", "rebuild_from", "quiet_until", "max_future_skew", "consumer", "http", "log"],
+        "": ["kafka", "topics", "rules", "data_dir", "checkpoint", "start_from", "rebuild_from", "quiet_until", "max_future_skew", "consumer", "http", "log", "dead_letter"],
+        "dead_letter": ["max_bytes"],
         "kafka": ["bootstrap_servers", "group_id", "group_instance_id", "client_id", "properties"],
         "topics": ["inputs", "stage_changes", "alerts", "dlq", "scores"],
         "checkpoint": ["interval"],
@@ -125,6 +126,10 @@ public enum ConfigLoader {
                 if let s = str(v, "quiet_until") { if let t = ISO8601.parse(s) { c.quietUntil = t } else { at(v, "quiet_until", "must be an ISO-8601 date-time with offset") } }
             case "max_future_skew":
                 if let s = str(v, "max_future_skew") { if let d = DurationText.seconds(s), d >= 0 { c.maxFutureSkew = EventDuration(d * 1_000_000) } else { at(v, "max_future_skew", "bad duration '\(s)'") } }
+            case "dead_letter":
+                for (_, v2) in map(v, "dead_letter") {
+                    if let n = int(v2, "dead_letter.max_bytes") { if n >= 1024 { c.maxDeadLetterBytes = n } else { at(v2, "dead_letter.max_bytes", "must be at least 1024") } }
+                }
             case "consumer":
                 for (k2, v2) in map(v, "consumer") {
                     if k2 == "batch_size" { int(v2, "consumer.batch_size").map { c.batchSize = max(1, $0) } } else { int(v2, "consumer.batch_wait_ms").map { c.batchWaitMs = max(0, $0) } }

@@ -1,49 +1,6 @@
 import Foundation
 import Testing
 
-/// The `leadscored` binary the end-to-end tests run (`make test` builds it once in release).
-private func leadscoredBinary() -> String {
-    if let p = ProcessInfo.processInfo.environment["LEADSCORED_BIN"], FileManager.default.isExecutableFile(atPath: p) { return p }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    for c in ["/.build/release/leadscored", "/.build/debug/leadscored"] where FileManager.default.isExecutableFile(atPath: root + c) {
-        return root + c
-    }
-    return root + "/.build/debug/leadscored"
-}
-
-/// Runs a process to completion, returning status, stdout and stderr.
-private func runToEnd(_ exe: String, _ args: [String]) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out; p.standardError = err
-    try p.run()
-    // Read both pipes while the process runs so neither fills up.
-    let outData = Mutexed(Data()), errData = Mutexed(Data())
-    let g = DispatchGroup()
-    g.enter(); DispatchQueue.global().async { outData.set(out.fileHandleForReading.readDataToEndOfFile()); g.leave() }
-    g.enter(); DispatchQueue.global().async { errData.set(err.fileHandleForReading.readDataToEndOfFile()); g.leave() }
-    p.waitUntilExit(); g.wait()
-    return (p.terminationStatus, String(decoding: outData.get(), as: UTF8.self), String(decoding: errData.get(), as: UTF8.self))
-}
-
-private final class Mutexed<T>: @unchecked Sendable {
-    private var v: T; private let l = NSLock()
-    init(_ v: T) { self.v = v }
-    func set(_ n: T) { l.lock(); v = n; l.unlock() }
-    func get() -> T { l.lock(); defer { l.unlock() }; return v }
-}
-
-/// PIDs of processes whose command line contains `needle`.
-private func processes(matching needle: String) -> [Int32] {
-    let items = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    return items.compactMap { Int32($0) }.filter { pid in
-        guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
-        return String(decoding: cmd.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(needle)
-    }
-}
-
 @Suite(.serialized) struct BenchAndDemoTests {
     @Test func benchSpawnsDaemonAndMatchesReplay() throws {
         let (status, out, err) = try runToEnd(leadscoredBinary(), ["bench", "--events", "20000", "--daemon", "spawn", "--contacts", "3000", "--seed", "11"])
