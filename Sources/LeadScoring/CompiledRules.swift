@@ -63,6 +63,21 @@ final class CompiledRules: @unchecked Sendable {
         var horizon: EventDuration
     }
     private(set) var params: UnsafeMutableBufferPointer<RuleParams> = .init(start: nil, count: 0)
+    /// Hot-path copies (unsafe buffers: no reference counting in the per-event loops).
+    private(set) var engagementRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
+    private(set) var fitRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
+    private(set) var fitPointsBuf: UnsafeMutableBufferPointer<Double> = .init(start: nil, count: 0)
+    private(set) var stageRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
+    /// Low 64 bits of each trait's test mask.
+    private(set) var traitMaskLow: UnsafeMutableBufferPointer<UInt64> = .init(start: nil, count: 0)
+    private(set) var traitCount = 0
+    private(set) var traitTestCount = 0
+
+    private static func frozen<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
+        let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, a.count))
+        _ = b.initialize(from: a)
+        return UnsafeMutableBufferPointer(start: b.baseAddress, count: a.count)
+    }
     /// Engagement rules whose firing times must be kept (limit or referenced by `count`), with the window.
     var keepTimes: [Bool] = []
     /// Largest window over limits and `count … within`: firings older than T minus this (plus the dedupe
@@ -139,13 +154,22 @@ final class CompiledRules: @unchecked Sendable {
                                    horizon: firingHorizon[i])
         }
         testsOfTrait = Array(repeating: [], count: traitNames.count)
+        engagementRoots = Self.frozen(engagement)
+        fitRoots = Self.frozen(fit)
+        fitPointsBuf = Self.frozen(fitPoints)
+        stageRoots = Self.frozen(stageEnter)
         for (bit, t) in traitTests.enumerated() { traitMask[t.trait].set(bit); testsOfTrait[t.trait].append(bit) }
+        traitMaskLow = Self.frozen(traitMask.map(\.low))
+        traitCount = traitNames.count
+        traitTestCount = traitTests.count
     }
 
     deinit {
         nodes.deallocate()
         children.deallocate()
         params.deallocate()
+        engagementRoots.deallocate(); fitRoots.deallocate(); fitPointsBuf.deallocate()
+        stageRoots.deallocate(); traitMaskLow.deallocate()
     }
 
     private var countHorizon: EventDuration = 0

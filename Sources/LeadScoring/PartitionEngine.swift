@@ -231,13 +231,13 @@ struct EngineCore {
 
         // Traits: latest event time wins; equal time → later arrival.
         var traitsChanged = false
-        if !event.traits.isEmpty && !compiled.traitNames.isEmpty {
+        if !event.traits.isEmpty && compiled.traitCount > 0 {
             for (name, value) in event.traits {
                 guard let ti = compiled.traitTable.find(name) else { continue }
                 guard t >= c.traitTime(ti) else { continue }
-                c.setTraitTime(ti, t, traits: compiled.traitNames.count)
-                if compiled.traitTests.count <= 64 {
-                    let bits = (c.traitBitsLow & ~compiled.traitMask[ti].low) | traitValueBits(ti, value).low
+                c.setTraitTime(ti, t, traits: compiled.traitCount)
+                if compiled.traitTestCount <= 64 {
+                    let bits = (c.traitBitsLow & ~compiled.traitMaskLow[ti]) | traitValueBits(ti, value).low
                     if bits != c.traitBitsLow { c.traitBitsLow = bits; traitsChanged = true }
                 } else {
                     let old = c.traitBits
@@ -253,8 +253,9 @@ struct EngineCore {
             let sc = Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e))
             var fit = 0.0
             var mask: UInt32 = 0
-            for (i, cond) in compiled.fit.enumerated() where eval(cond, ctx, c, sc) {
-                fit += compiled.fitPoints[i]
+            let roots = compiled.fitRoots, points = compiled.fitPointsBuf
+            for i in 0..<roots.count where eval(roots[i], ctx, c, sc) {
+                fit += points[i]
                 if i < 32 { mask |= 1 << UInt32(i) }
             }
             c.fitMask = mask
@@ -264,12 +265,13 @@ struct EngineCore {
         // Rule firings: conditions see the event, the traits after this event, and the scores (and firing
         // counts) before this event's firings — so the rules of one event do not depend on each other.
         var firstHighIntent = -1
-        if !compiled.engagement.isEmpty {
+        let engagementRoots = compiled.engagementRoots
+        if engagementRoots.count > 0 {
             let e0 = c.engagement
             let before = Scores(fit: c.fit, engagement: e0, total: clamp(c.fit + e0))
             firedScratch.removeAll(keepingCapacity: true)
             let params = compiled.params
-            for (ri, cond) in compiled.engagement.enumerated() where eval(cond, ctx, c, before) {
+            for ri in 0..<engagementRoots.count where eval(engagementRoots[ri], ctx, c, before) {
                 let p = params[ri]
                 // Firings older than the rule's horizon count as forgotten whether or not they were pruned
                 // yet, so results never depend on when pruning ran (checkpoint restore included).
@@ -329,7 +331,7 @@ struct EngineCore {
             if proceed {
                 var target: Stage?
                 for s in Stage.funnel.reversed() where s > c.stage {
-                    let cond = compiled.stageEnter[s.rawValue]
+                    let cond = compiled.stageRoots[s.rawValue]
                     if cond >= 0, eval(cond, ctx, c, after) { target = s; break }
                 }
                 if let target {
