@@ -106,7 +106,13 @@ final class CompiledRules: @unchecked Sendable {
     let halfLife: Double
     let ln2OverH: Double
 
+    /// Limits of the compact contact layout (8-bit counts in the contact's blob header).
+    static let maxEngagementRules = 255
+    static let maxReferencedTraits = 255
+
     init(_ rules: Rules) {
+        precondition(rules.engagement.count <= Self.maxEngagementRules,
+                     "the engine supports at most \(Self.maxEngagementRules) engagement rules")
         self.rules = rules
         self.halfLife = Double(rules.halfLife)
         self.ln2OverH = 0.6931471805599453 / Double(rules.halfLife)
@@ -159,6 +165,8 @@ final class CompiledRules: @unchecked Sendable {
         fitPointsBuf = Self.frozen(fitPoints)
         stageRoots = Self.frozen(stageEnter)
         for (bit, t) in traitTests.enumerated() { traitMask[t.trait].set(bit); testsOfTrait[t.trait].append(bit) }
+        precondition(traitNames.count <= Self.maxReferencedTraits,
+                     "the engine supports at most \(Self.maxReferencedTraits) distinct traits in conditions")
         traitMaskLow = Self.frozen(traitMask.map(\.low))
         traitCount = traitNames.count
         traitTestCount = traitTests.count
