@@ -139,3 +139,45 @@ import Testing
         #expect(e.feed(s.track("a", "DQ", at: F.t0)).isEmpty)      // no `until`: stays out
     }
 }
+
+/// More contract details: late events, capped firings, record time.
+@Suite struct LateAndCappedTests {
+    typealias F = Fixtures
+
+    @Test func lateEventIsEvaluatedAtTheContactsNewestTime() {
+        let e = PartitionEngine(rules: F.minimal(engagement: [F.rule("dl", .event("DL"), 30)],
+                                                 enter: [.mql: .score(.total, NumberRange(gte: 50))]))
+        var s = F.Stream()
+        e.feed(s.track("a", "DL", at: F.t0 + 30 * TimeUnit.day))                  // 30 at T
+        // A late event one half-life older adds 15 → 45: no stage.
+        #expect(e.feed(s.track("a", "DL", at: F.t0)).isEmpty)
+        let out = e.feed(s.track("a", "DL", at: F.t0 + 15 * TimeUnit.day))      // adds 30·2^(−0.5) ≈ 21.2
+        #expect(out.map(\.id) == ["a:stage:lead>mql:m3"])
+        #expect(out[0].text.contains("\"at\":\"2026-01-31T00:00:00.000Z\""))     // T, not the late event's time
+        #expect(e.watermark == F.t0 + 30 * TimeUnit.day)
+    }
+
+    @Test func aCappedFiringStillFiresForIntent() {
+        let rules = F.minimal(engagement: [F.rule("p", .event("P"), 10, max: 10, intent: true)],
+                              onIntent: .init(minStage: .lead, suppressFor: TimeUnit.hour))
+        let e = PartitionEngine(rules: rules)
+        var s = F.Stream()
+        #expect(e.feed(s.track("a", "P", at: F.t0)).map(\.id) == ["a:alert:intent:p:m1"])
+        let out = e.feed(s.track("a", "P", at: F.t0 + TimeUnit.hour))            // 0 points, still a firing
+        #expect(out.map(\.id) == ["a:alert:intent:p:m2"])
+        #expect(abs(e.view("a").engagement - 10 * Double.exp2(-1.0 / 720)) < 1e-9)   // nothing added
+        #expect(e.ruleFirings == [2])
+    }
+
+    @Test func requalifiedContactCanEnterMQLOnTheSameEvent() {
+        let rules = F.minimal(engagement: [F.rule("r", .event("Requalified"), 60)],
+                              enter: [.mql: .score(.total, NumberRange(gte: 50))],
+                              disqualify: .init(when: .event("Disqualified"), until: .event("Requalified")),
+                              onStages: [.mql])
+        let e = PartitionEngine(rules: rules)
+        var s = F.Stream()
+        #expect(e.feed(s.track("a", "Disqualified", at: F.t0)).map(\.id) == ["a:stage:lead>disqualified:m1"])
+        #expect(e.feed(s.track("a", "Requalified", at: F.t0)).map(\.id)
+                == ["a:stage:disqualified>lead:m2", "a:stage:lead>mql:m2", "a:alert:stage:m2"])
+    }
+}
