@@ -11,6 +11,11 @@ final class CollectingDelegate: KafkaConsumerDelegate, @unchecked Sendable {
     let revoked = Mutex<[TopicPartition]>([])
     let errors = Mutex<[String]>([])
     var onRevoke: (@Sendable ([TopicPartition]) -> Void)?
+    /// Commit stored offsets inside the revoke hook (before the partitions move).
+    var commitOnRevoke = false
+    weak var consumerRef: KafkaConsumer?
+    let revokedAt = Mutex<[TopicPartition: Date]>([:])
+    let assignedAt = Mutex<[TopicPartition: Date]>([:])
 
     func consumer(_ consumer: KafkaConsumer, received batch: MessageBatch) {
         var got: [Item] = []
@@ -23,10 +28,21 @@ final class CollectingDelegate: KafkaConsumerDelegate, @unchecked Sendable {
     }
     func consumer(_ consumer: KafkaConsumer, revoking partitions: [TopicPartition], lost: Bool) {
         onRevoke?(partitions)
+        if commitOnRevoke {
+            let last = items.withLock { items in
+                Dictionary(items.filter { partitions.contains($0.tp) }.map { ($0.tp, $0.offset + 1) }, uniquingKeysWith: max)
+            }
+            for (tp, o) in last { try? consumer.storeOffset(tp, nextOffset: o) }
+            try? consumer.commit()
+        }
+        let now = Date()
+        revokedAt.withLock { for tp in partitions { $0[tp] = now } }
         revoked.withLock { $0.append(contentsOf: partitions) }
     }
     func consumer(_ consumer: KafkaConsumer, assigned partitions: [TopicPartition]) -> [TopicPartition: Int64] {
         assigned.withLock { $0.append(contentsOf: partitions) }
+        let now = Date()
+        assignedAt.withLock { for tp in partitions { $0[tp] = now } }
         return [:]
     }
     func consumer(_ consumer: KafkaConsumer, error: KafkaError) { errors.withLock { $0.append(error.message) } }
