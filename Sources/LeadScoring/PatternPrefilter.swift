@@ -1,0 +1,208 @@
+/// A conservative literal prefilter for a regex: a set of ASCII strings such that every match of the regex in
+/// an ASCII text contains at least one of them. When an ASCII text contains none, the regex cannot match and
+/// Swift `Regex` (microseconds per search) is skipped.
+///
+/// Built only for patterns it fully understands (literals, escapes, classes, groups, alternation, quantifiers,
+/// anchors, `\b`, a leading `(?i)`); otherwise there is no prefilter. Applied only to all-ASCII texts, so
+/// Unicode case folding and canonical equivalence never come into play.
+struct PatternPrefilter: Sendable {
+    let literals: [[UInt8]]
+    let caseInsensitive: Bool
+
+    init?(_ source: String) {
+        var p = Parser(Array(source.utf8))
+        if p.consume("(?i)") { p.caseInsensitive = true }
+        guard let set = p.alternation(), p.atEnd, !set.isEmpty, set.allSatisfy({ !$0.isEmpty }) else { return nil }
+        let ci = p.caseInsensitive
+        caseInsensitive = ci
+        literals = set.map { lit in ci ? lit.map(PatternPrefilter.lower) : lit }.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    @inline(__always) static func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
+
+    /// False when the regex certainly does not match `text`; true when it may (run the regex).
+    func mayMatch(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { t in
+            for b in t where b >= 0x80 { return true }          // non-ASCII: no shortcut
+            for lit in literals where Self.contains(t, lit, caseInsensitive) { return true }
+            return false
+        }
+    }
+
+    private static func contains(_ t: UnsafeBufferPointer<UInt8>, _ lit: [UInt8], _ ci: Bool) -> Bool {
+        let n = t.count, m = lit.count
+        if m > n { return false }
+        var i = 0
+        while i + m <= n {
+            var j = 0
+            while j < m {
+                let c = ci ? lower(t[i + j]) : t[i + j]
+                if c != lit[j] { break }
+                j += 1
+            }
+            if j == m { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// Recursive-descent reading of the pattern; each level returns the necessary literal set, or nil.
+    private struct Parser {
+        let s: [UInt8]
+        var i = 0
+        var caseInsensitive = false
+        var failed = false
+
+        init(_ s: [UInt8]) { self.s = s }
+
+        var atEnd: Bool { i >= s.count && !failed }
+
+        mutating func consume(_ lit: String) -> Bool {
+            let b = Array(lit.utf8)
+            guard i + b.count <= s.count, Array(s[i..<i + b.count]) == b else { return false }
+            i += b.count
+            return true
+        }
+
+        /// alt := seq ('|' seq)*  — every branch needs a set.
+        mutating func alternation() -> Set<[UInt8]>? {
+            var union: Set<[UInt8]> = []
+            var ok = true
+            while true {
+                let branch = sequence()
+                if failed { return nil }
+                if let b = branch { union.formUnion(b) } else { ok = false }
+                if i < s.count && s[i] == UInt8(ascii: "|") { i += 1; continue }
+                break
+            }
+            return ok ? union : nil
+        }
+
+        /// seq := (atom quantifier?)*  — the best necessary set among its literal runs and groups.
+        mutating func sequence() -> Set<[UInt8]>? {
+            var candidates: [Set<[UInt8]>] = []
+            var run: [UInt8] = []
+            func close() { if !run.isEmpty { candidates.append([run]); run = [] } }
+            while i < s.count && !failed {
+                let c = s[i]
+                if c == UInt8(ascii: "|") || c == UInt8(ascii: ")") { break }
+                switch c {
+                case UInt8(ascii: "^"), UInt8(ascii: "$"):
+                    i += 1                                   // zero-width
+                    if quantifier() != nil { failed = true }
+                case UInt8(ascii: "("):
+                    i += 1
+                    if consume("?:") {} else if i < s.count && s[i] == UInt8(ascii: "?") { failed = true; break }
+                    let inner = alternation()
+                    guard !failed, i < s.count, s[i] == UInt8(ascii: ")") else { failed = true; break }
+                    i += 1
+                    close()
+                    let q = quantifier()
+                    if failed { break }
+                    if (q ?? 1) >= 1, let inner { candidates.append(inner) }
+                case UInt8(ascii: "["):
+                    skipClass()
+                    close()
+                    _ = quantifier()
+                case UInt8(ascii: "."):
+                    i += 1
+                    close()
+                    _ = quantifier()
+                case UInt8(ascii: "\\"):
+                    guard i + 1 < s.count else { failed = true; break }
+                    let e = s[i + 1]
+                    i += 2
+                    switch e {
+                    case UInt8(ascii: "b"), UInt8(ascii: "B"):
+                        if quantifier() != nil { failed = true }   // zero-width
+                    case UInt8(ascii: "d"), UInt8(ascii: "D"), UInt8(ascii: "w"), UInt8(ascii: "W"),
+                         UInt8(ascii: "s"), UInt8(ascii: "S"):
+                        close()
+                        _ = quantifier()
+                    default:
+                        // Escaped punctuation is a literal; letters/digits (\n, \t, \u, \1 …) are not understood.
+                        let isPunct = (e >= 0x21 && e <= 0x2F) || (e >= 0x3A && e <= 0x40) || (e >= 0x5B && e <= 0x60)
+                            || (e >= 0x7B && e <= 0x7E)
+                        guard isPunct else { failed = true; break }
+                        literal(e, &run, &candidates)
+                    }
+                case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "{"), UInt8(ascii: "]"),
+                     UInt8(ascii: "}"):
+                    failed = true                            // dangling quantifier or bracket
+                default:
+                    i += 1
+                    if c >= 0x80 {
+                        // Non-ASCII pattern text: not required (texts are ASCII when the prefilter applies).
+                        close()
+                        while i < s.count && s[i] & 0xC0 == 0x80 { i += 1 }
+                        _ = quantifier()
+                    } else {
+                        literal(c, &run, &candidates)
+                    }
+                }
+            }
+            if failed { return nil }
+            close()
+            // The candidate whose shortest literal is longest filters best.
+            return candidates.max { a, b in
+                let ma = a.map(\.count).min() ?? 0, mb = b.map(\.count).min() ?? 0
+                return ma != mb ? ma < mb : a.count > b.count
+            }
+        }
+
+        /// A literal character followed by an optional quantifier.
+        mutating func literal(_ c: UInt8, _ run: inout [UInt8], _ candidates: inout [Set<[UInt8]>]) {
+            let q = quantifier()
+            if failed { return }
+            let ch = caseInsensitive ? PatternPrefilter.lower(c) : c
+            switch q {
+            case nil:
+                run.append(ch)
+            case .some(let min):
+                if min >= 1 { run.append(ch) }
+                if !run.isEmpty { candidates.append([run]); run = [] }
+            }
+        }
+
+        /// Reads a quantifier if present; returns its minimum count.
+        mutating func quantifier() -> Int? {
+            guard i < s.count else { return nil }
+            var min: Int
+            switch s[i] {
+            case UInt8(ascii: "*"): min = 0; i += 1
+            case UInt8(ascii: "?"): min = 0; i += 1
+            case UInt8(ascii: "+"): min = 1; i += 1
+            case UInt8(ascii: "{"):
+                var j = i + 1
+                var n = 0
+                var digits = 0
+                while j < s.count && s[j] >= 0x30 && s[j] <= 0x39 { n = n * 10 + Int(s[j] - 0x30); j += 1; digits += 1 }
+                guard digits > 0 else { failed = true; return nil }
+                while j < s.count && s[j] != UInt8(ascii: "}") {
+                    guard s[j] == UInt8(ascii: ",") || (s[j] >= 0x30 && s[j] <= 0x39) else { failed = true; return nil }
+                    j += 1
+                }
+                guard j < s.count else { failed = true; return nil }
+                min = n
+                i = j + 1
+            default: return nil
+            }
+            if i < s.count && (s[i] == UInt8(ascii: "?") || s[i] == UInt8(ascii: "+")) { i += 1 }   // lazy/possessive
+            return min
+        }
+
+        mutating func skipClass() {
+            i += 1                                           // '['
+            if i < s.count && s[i] == UInt8(ascii: "^") { i += 1 }
+            if i < s.count && s[i] == UInt8(ascii: "]") { i += 1 }
+            while i < s.count && s[i] != UInt8(ascii: "]") {
+                if s[i] == UInt8(ascii: "[") { failed = true; return }     // nested / POSIX classes: not understood
+                if s[i] == UInt8(ascii: "\\") { i += 1 }
+                i += 1
+            }
+            guard i < s.count else { failed = true; return }
+            i += 1                                           // ']'
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Testing
+@testable import LeadScoring
+
+/// The literal prefilter never changes a search result; it only skips the regex engine.
+@Suite struct PatternPrefilterTests {
+    static let patterns = [
+        "(?i)\\b(head|director|vp|chief|founder|ceo|cto|cmo)\\b", "@(gmail|yahoo|hotmail|outlook)\\.",
+        "(?i)student|étudiant", "^/pricing", "^/docs/(api|guide)s?$", "ab?c", "a+b", "(x|yz){2}", "[a-c]+d\\.e",
+        "(?:foo|bar)?baz", "colou?r", "^$", "a|", "\\d{3}-\\d{4}", "(?i)HeLLo", "x.y", "a{2,3}b", "\\bvp\\b",
+        "(?i)[A-Z]+@", "q(?=u)", "\\/api\\/v[0-9]+",
+    ]
+
+    @Test func understoodPatternsGetAPrefilter() {
+        #expect(PatternPrefilter("(?i)\\b(head|director|vp|chief|founder|ceo|cto|cmo)\\b")?.literals.count == 8)
+        #expect(PatternPrefilter("@(gmail|yahoo|hotmail|outlook)\\.") != nil)
+        #expect(PatternPrefilter("^/pricing")?.literals == [Array("/pricing".utf8)])
+        #expect(PatternPrefilter("a|") == nil)
+        #expect(PatternPrefilter("q(?=u)") == nil)
+        #expect(PatternPrefilter("[a-z]+") == nil)
+    }
+
+    @Test func searchResultsAreUnchanged() throws {
+        var rng = SeededRandom(seed: 5)
+        let alphabet = Array("abcdeqruxyzHEADvpceoVPCTO@gmail.yahoo/pricingdocsapiguide-0123456789 sfoobarbazcolorustudentÉé".utf8)
+        var texts = ["Head of Growth", "VP Sales", "vice president", "x@gmail.com", "x@acme.io", "/pricing/team",
+                     "/docs/apis", "/docs/api", "abc", "ac", "aab", "xyz", "xyyz", "yzyz", "baz", "foobaz", "color",
+                     "colour", "", "555-1234", "HELLO", "xay", "aab", "aaab", "vp", "svp", "ABC@", "/api/v2", "Étudiant",
+                     "student", "STUDENT"]
+        for _ in 0..<3000 {
+            let n = Int.random(in: 0..<14, using: &rng)
+            var bytes: [UInt8] = []
+            for _ in 0..<n { bytes.append(alphabet.randomElement(using: &rng)!) }
+            texts.append(String(decoding: bytes, as: UTF8.self))
+        }
+        for source in Self.patterns {
+            let pattern = try Pattern(source)
+            let plain = try Regex(source)
+            for t in texts {
+                let expected = (try? plain.firstMatch(in: t)) != nil
+                #expect(pattern.search(t) == expected, "\(source) on \(t)")
+            }
+        }
+    }
+}
