@@ -36,4 +36,28 @@ public enum RawKafkaBaseline {
         let secs = first.map { Double(DispatchTime.now().uptimeNanoseconds - $0.uptimeNanoseconds) / 1e9 } ?? 0
         return (n, secs)
     }
+
+    /// Produces `count` messages with a bare `rd_kafka_producev` loop (same idempotent, linger settings as
+    /// `KafkaProducer`) and waits for every delivery. Returns the seconds taken.
+    public static func produce(bootstrapServers: String, topic: String, count: Int, payload: [UInt8], keys: [[UInt8]]) throws -> Double {
+        let conf = try KafkaConfig(bootstrapServers: bootstrapServers, clientId: "leadscore-raw-produce").makeConf(defaults: [
+            "enable.idempotence": "true", "linger.ms": "20", "batch.num.messages": "10000", "batch.size": "1000000",
+            "queue.buffering.max.messages": "200000", "queue.buffering.max.kbytes": "1048576",
+        ])
+        let rk = try makeClient(RD_KAFKA_PRODUCER, conf: conf)
+        defer { rd_kafka_destroy(rk) }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        payload.withUnsafeBytes { v in
+            for i in 0..<count {
+                keys[i % keys.count].withUnsafeBytes { k in
+                    while ls_produce(rk, topic, RD_KAFKA_PARTITION_UA, k.baseAddress, k.count, v.baseAddress, v.count, nil, nil) == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                        rd_kafka_poll(rk, 10)
+                    }
+                }
+            }
+        }
+        let err = rd_kafka_flush(rk, 120_000)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "flush") }
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
 }

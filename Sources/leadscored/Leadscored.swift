@@ -13,6 +13,7 @@ struct Leadscored: AsyncParsableCommand {
             ReplayCommand.self,
             GenerateCommand.self,
             BenchCommand.self,
+            BenchKafkaCommand.self,
             DemoCommand.self,
             ValidateRulesCommand.self,
         ]
