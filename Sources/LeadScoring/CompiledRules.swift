@@ -89,6 +89,11 @@ final class CompiledRules: @unchecked Sendable {
     /// Fit rules use something other than traits (score/count/event): recompute fit on every event.
     var fitNeedsEveryEvent = false
 
+    /// Checkpoint support: per trait-test bit its stable signature, and back; engagement rule name → index.
+    private(set) var testSignatures: [String] = []
+    private(set) var bitsBySignature: [String: [Int]] = [:]
+    private(set) var engagementIndex: [String: Int32] = [:]
+
     /// Fit points in file order.
     var fitPoints: [Double] = []
     /// `recycle.below` (NaN without recycle) and its `from` stages as a bit mask by stage raw value.
@@ -165,6 +170,9 @@ final class CompiledRules: @unchecked Sendable {
         fitPointsBuf = Self.frozen(fitPoints)
         stageRoots = Self.frozen(stageEnter)
         for (bit, t) in traitTests.enumerated() { traitMask[t.trait].set(bit); testsOfTrait[t.trait].append(bit) }
+        testSignatures = (0..<traitTests.count).map { signature(ofTest: $0) }
+        for (b, sig) in testSignatures.enumerated() { bitsBySignature[sig, default: []].append(b) }
+        for (i, r) in rules.engagement.enumerated() where engagementIndex[r.name] == nil { engagementIndex[r.name] = Int32(i) }
         precondition(traitNames.count <= Self.maxReferencedTraits,
                      "the engine supports at most \(Self.maxReferencedTraits) distinct traits in conditions")
         traitMaskLow = Self.frozen(traitMask.map(\.low))

@@ -104,7 +104,7 @@ extension EngineCore {
         // trait test bits that hold, by signature
         let bits = (0..<compiled.traitTests.count).filter { c.traitBit($0) }
         w.count(bits.count)
-        for b in bits { w.string(compiled.signature(ofTest: b)) }
+        for b in bits { w.string(compiled.testSignatures[b]) }
         w.count(c.slotCount)
         for i in 0..<c.slotCount {
             w.string(rules.engagement[Int(c.slotRule(i))].name); w.f64(c.contrib(i)); w.f64(c.awardedAbs(i))
@@ -143,16 +143,13 @@ extension EngineCore {
         }
         let nBits = try r.count()
         if nBits > 0 {
-            var bySignature: [String: [Int]] = [:]
-            for b in 0..<compiled.traitTests.count { bySignature[compiled.signature(ofTest: b), default: []].append(b) }
             var bits = TraitBits()
             for _ in 0..<nBits {
-                for b in bySignature[try r.string()] ?? [] { bits.set(b) }
+                for b in compiled.bitsBySignature[try r.string()] ?? [] { bits.set(b) }
             }
             c.setTraitBits(bits)
         }
-        let ruleIndex = Dictionary(rules.engagement.enumerated().map { ($0.element.name, Int32($0.offset)) },
-                                   uniquingKeysWith: { a, _ in a })
+        let ruleIndex = compiled.engagementIndex
         let nSlots = try r.count()
         for _ in 0..<nSlots {
             let name = try r.string(); let contrib = try r.f64(); let abs = try r.f64()
