@@ -88,7 +88,7 @@ extension EngineCore {
 
     /// The contact's state for a checkpoint; nil when the contact is unknown.
     func encodeContact(_ id: String) -> [UInt8]? {
-        guard let ci = find(id, hash: engineFNV1a64(id)) else { return nil }
+        guard let ci = find(id, hash: indexHash(id)) else { return nil }
         let c = contacts[Int(ci)]
         var w = BinaryWriter()
         w.u8(Self.contactFormat)

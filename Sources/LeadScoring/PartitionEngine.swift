@@ -107,7 +107,7 @@ struct EngineCore {
     public mutating func apply(_ event: SegmentEvent, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
         if event.kind == .group || event.kind == .alias { ignored += 1; return .ignored }
         let hash = engineFNV1a64(event.messageId)
-        let idHash = engineFNV1a64(event.contactId)
+        let idHash = indexHash(event.contactId)
         let existing = find(event.contactId, hash: idHash)
         if let ci = existing, isDuplicate(ci, hash) { duplicates += 1; return .duplicate }
         let t = event.timestamp
@@ -549,7 +549,7 @@ struct EngineCore {
             var bigger = Array(repeating: Int32(-1), count: slots.count * 2)
             let mask = bigger.count - 1
             for k in 0..<contacts.count where k != Int(ci) {
-                var i = Int(truncatingIfNeeded: engineFNV1a64(contacts[k].id)) & mask
+                var i = Int(truncatingIfNeeded: indexHash(contacts[k].id)) & mask
                 while bigger[i] >= 0 { i = (i + 1) & mask }
                 bigger[i] = Int32(k)
             }
@@ -600,7 +600,7 @@ struct EngineCore {
 
     /// The contact's score decayed to the partition watermark (or its own newest event time if later).
     public func contact(_ id: String) -> ContactView? {
-        guard let ci = find(id, hash: engineFNV1a64(id)) else { return nil }
+        guard let ci = find(id, hash: indexHash(id)) else { return nil }
         let c = contacts[Int(ci)]
         let at = max(watermark ?? c.newest, c.newest)
         let s = scores(c, at: at)
@@ -637,7 +637,7 @@ struct EngineCore {
 
     /// Puts a restored contact in place (checkpoint restore); its recycle timer is re-armed.
     mutating func install(_ c: ContactState, seen: [(hash: UInt64, time: EventTime)]) {
-        let h = engineFNV1a64(c.id)
+        let h = indexHash(c.id)
         var c = c
         let existing = find(c.id, hash: h)
         let ci = existing ?? Int32(contacts.count)
