@@ -59,17 +59,24 @@ import Testing
         reader.start()
         // Wait until alerts have been shown (a condition, not a fixed sleep), at most 60 s.
         let deadline = Date().addingTimeInterval(60)
+        /// The last "N stage changes · M hot-lead alerts" line shows both counts above zero.
         func alertsShown() -> Bool {
             let t = text.get()
-            guard let r = t.range(of: #"(\d+) stage changes · (\d+) hot-lead alerts"#, options: [.regularExpression, .backwards]) else { return false }
-            let nums = t[r].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
-            return nums.count == 2 && nums[0] > 0 && nums[1] > 0
+            guard let r = t.range(of: " hot-lead alerts", options: .backwards) else { return false }
+            let line = t[..<r.lowerBound].split(whereSeparator: { $0 == "\n" || $0 == "|" }).last ?? ""
+            let nums = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            return nums.count >= 2 && nums[nums.count - 2] > 0 && nums[nums.count - 1] > 0
         }
         while Date() < deadline && !alertsShown() && p.isRunning { Thread.sleep(forTimeInterval: 0.2) }
         #expect(alertsShown(), "demo output: \(text.get().suffix(2000))")
-        let demoPids = processes(matching: "\(exe) demo").filter { $0 != getpid() } + processes(matching: " demo --rate 400").filter { $0 != getpid() }
-        for pid in Set(demoPids) { kill(pid, SIGINT) }
-        if inPseudoTerminal { kill(p.processIdentifier, SIGINT) }
+        // Ctrl-C goes to the demo itself (not to `script`, which would close the terminal under it).
+        let demoPids = processes(matching: " demo --rate 400").filter { pid in
+            guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+            let argv = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return argv.count > 1 && argv[0].hasSuffix("leadscored") && argv[1] == "demo"
+        }
+        #expect(!demoPids.isEmpty)
+        for pid in demoPids { kill(pid, SIGINT) }
         let stopDeadline = Date().addingTimeInterval(30)
         while p.isRunning && Date() < stopDeadline { Thread.sleep(forTimeInterval: 0.1) }
         #expect(!p.isRunning, "demo did not stop on Ctrl-C")
