@@ -42,6 +42,9 @@ public struct ConsumerOptions: Sendable {
     /// Static membership (`group.instance.id`).
     public var groupInstanceId: String?
     public var autoCommitIntervalMs: Int = 5000
+    /// When set, the consumer reads exactly these partitions from these offsets without joining a group
+    /// (no rebalances, no join delay): for tools that read whole topics, like the bench's output watcher.
+    public var manualAssignment: [TopicPartition: Int64]?
     public init(groupId: String) { self.groupId = groupId }
 }
 
@@ -70,7 +73,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             "partition.assignment.strategy": options.assignmentStrategy,
             "enable.partition.eof": "false",
             "queued.min.messages": "100000",
-            "fetch.wait.max.ms": "100",
+            "fetch.wait.max.ms": "20",
         ]
         if let gi = options.groupInstanceId { defaults["group.instance.id"] = gi }
         let conf = try config.makeConf(defaults: defaults)
@@ -89,10 +92,18 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Subscribes and starts the poll thread.
     public func start() throws(KafkaError) {
         precondition(!started, "start() called twice")
-        let list = makePartitionList(topics.map { (TopicPartition($0, RD_KAFKA_PARTITION_UA), 0) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_subscribe(rk, list)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "subscribe \(topics)") }
+        if let manual = options.manualAssignment {
+            let list = makePartitionList(manual.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_assign(rk, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "assign \(manual.keys.sorted())") }
+            state.withLock { $0 = Set(manual.keys) }
+        } else {
+            let list = makePartitionList(topics.map { (TopicPartition($0, RD_KAFKA_PARTITION_UA), 0) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_subscribe(rk, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "subscribe \(topics)") }
+        }
         started = true
         let thread = Thread { [self] in pollLoop() }
         thread.name = "leadscore-consumer-poll"

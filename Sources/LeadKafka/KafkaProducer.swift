@@ -24,7 +24,9 @@ public final class KafkaProducer: @unchecked Sendable {
 
     /// - Parameter onDelivery: called once per message, on the producer's poll thread (or on a thread waiting
     ///   in `produce` for queue space). Must not block for long.
-    public init(config: KafkaConfig, onDelivery: @escaping @Sendable (DeliveryReport) -> Void) throws(KafkaError) {
+    /// - Parameter warmTopics: topics whose metadata is fetched at once (on the poll thread), so the first
+    ///   records are not held back waiting for it.
+    public init(config: KafkaConfig, warmTopics: [String] = [], onDelivery: @escaping @Sendable (DeliveryReport) -> Void) throws(KafkaError) {
         var config = config
         // Consumer-only properties (shared config files pass them to every client) would only produce warnings.
         config.properties = config.properties.filter { !KafkaConfig.isConsumerOnly($0.key) }
@@ -45,6 +47,12 @@ public final class KafkaProducer: @unchecked Sendable {
         self.box = box
         nonisolated(unsafe) let handle = rk
         let thread = Thread { [stopping, finished] in
+            for t in warmTopics {
+                guard let rkt = rd_kafka_topic_new(handle, t, nil) else { continue }
+                var md: UnsafePointer<rd_kafka_metadata>?
+                if rd_kafka_metadata(handle, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR, let md { rd_kafka_metadata_destroy(md) }
+                rd_kafka_topic_destroy(rkt)
+            }
             while !stopping.load(ordering: .relaxed) { rd_kafka_poll(handle, 100) }
             finished.signal()
         }

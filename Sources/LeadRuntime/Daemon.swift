@@ -62,7 +62,8 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         let failures = deliveryFailures
         let log = logger
         let m = metrics
-        producer = try KafkaProducer(config: kafka) { report in
+        let outputs = [config.stageChangesTopic, config.alertsTopic, config.deadLetterTopic] + (config.scoresTopic.map { [$0] } ?? [])
+        producer = try KafkaProducer(config: kafka, warmTopics: outputs) { report in
             if let e = report.error {
                 if failures.loadThenWrappingIncrement(ordering: .relaxed) < 5 { log.error("output not delivered: \(e)") }
                 m.deliveryErrors.increment()

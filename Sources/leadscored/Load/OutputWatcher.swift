@@ -34,9 +34,14 @@ final class OutputWatcher: KafkaConsumerDelegate, @unchecked Sendable {
     func start(bootstrap: String, topics: [String]) throws {
         var opts = ConsumerOptions(groupId: "leadscore-watch-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         opts.batchWaitMs = 1
+        // Read every partition from the start without joining a group: no join delay in the latency figures.
+        let counts = try KafkaAdmin.partitionCounts(config: KafkaConfig(bootstrapServers: bootstrap), topics: topics)
+        var manual: [TopicPartition: Int64] = [:]
+        for t in topics { for p in 0..<(counts[t] ?? 0) { manual[TopicPartition(t, Int32(p))] = KafkaOffset.beginning } }
+        opts.manualAssignment = manual
         let c = try KafkaConsumer(config: KafkaConfig(bootstrapServers: bootstrap, clientId: "leadscore-watch",
                                                       properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
-                                                                   "enable.auto.commit": "false", "fetch.wait.max.ms": "10"]),
+                                                                   "enable.auto.commit": "false", "fetch.wait.max.ms": "5"]),
                                   topics: topics, options: opts, delegate: self)
         try c.start()
         consumer = c
