@@ -46,6 +46,9 @@ public enum RawKafkaBaseline {
         ])
         let rk = try makeClient(RD_KAFKA_PRODUCER, conf: conf)
         defer { rd_kafka_destroy(rk) }
+        // Warm up (metadata, producer id) outside the measurement, as the wrapper's measurement does.
+        _ = ls_produce(rk, topic, RD_KAFKA_PARTITION_UA, nil, 0, nil, 0, nil, nil)
+        _ = rd_kafka_flush(rk, 10_000)
         let t0 = DispatchTime.now().uptimeNanoseconds
         payload.withUnsafeBytes { v in
             for i in 0..<count {

@@ -29,6 +29,8 @@ struct BenchKafkaCommand: ParsableCommand {
         let producer = try KafkaProducer(config: KafkaConfig(bootstrapServers: cluster.bootstrapServers)) { r in
             if r.error == nil { acked.add(1, ordering: .relaxed) }
         }
+        try producer.produce(topic: "bench-lead-produce", key: nil, value: [], token: UInt64.max)   // warm-up, as the raw loop
+        try producer.flush(timeoutMs: 10_000)
         let t0 = Date()
         try payload.withUnsafeBytes { v in
             for i in 0..<messages {
@@ -42,8 +44,8 @@ struct BenchKafkaCommand: ParsableCommand {
         producer.close()
 
         // Consumer: the same preloaded topic drained by a bare C poll loop and by KafkaConsumer (batches to a delegate).
-        let raw = try RawKafkaBaseline.drain(bootstrapServers: cluster.bootstrapServers, topic: "bench-lead-produce", expected: messages)
-        let counter = CountingDelegate(expected: messages)
+        let raw = try RawKafkaBaseline.drain(bootstrapServers: cluster.bootstrapServers, topic: "bench-lead-produce", expected: messages + 1)
+        let counter = CountingDelegate(expected: messages + 1)
         let consumer = try KafkaConsumer(config: KafkaConfig(bootstrapServers: cluster.bootstrapServers, properties: ["enable.auto.commit": "false"]),
                                          topics: ["bench-lead-produce"], options: ConsumerOptions(groupId: "bench-kafka-\(getpid())"), delegate: counter)
         try consumer.start()
@@ -52,9 +54,9 @@ struct BenchKafkaCommand: ParsableCommand {
         consumer.closeBlocking()
 
         let rawConsumeRate = Double(raw.messages) / raw.seconds
-        let leadConsumeRate = Double(messages) / leadSeconds
+        let leadConsumeRate = Double(messages + 1) / leadSeconds
         let rawProduceRate = Double(messages) / rawProduce
-        let leadProduceRate = Double(acked.load(ordering: .relaxed)) / leadProduceSeconds
+        let leadProduceRate = Double(acked.load(ordering: .relaxed) - 1) / leadProduceSeconds
         print(String(format: "{\"messages\":%d,\"bytes\":%d,\"partitions\":%d,\"raw_consume_per_sec\":%.0f,\"leadkafka_consume_per_sec\":%.0f,\"consume_ratio\":%.3f,\"raw_produce_per_sec\":%.0f,\"leadkafka_produce_per_sec\":%.0f,\"produce_ratio\":%.3f}",
                      messages, size, partitions, rawConsumeRate, leadConsumeRate, leadConsumeRate / rawConsumeRate,
                      rawProduceRate, leadProduceRate, leadProduceRate / rawProduceRate))
