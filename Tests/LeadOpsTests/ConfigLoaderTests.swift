@@ -60,3 +60,13 @@ private func writeConfig(_ text: String) throws -> String {
         #expect(c.maxDeadLetterBytes == 900_000)
     }
 }
+
+@Suite struct DeployFilesTests {
+    @Test func theContainerConfigLoadsAndItsRulesValidate() throws {
+        let c = try ConfigLoader.load(file: repo + "/deploy/leadscore.yaml", environment: [:], overrides: ConfigOverrides())
+        #expect(c.dataDir == "/var/lib/leadscore" && c.httpHost == "0.0.0.0" && c.logFormat == "json")
+        // The ConfigMap carries the same config and the example rules.
+        let cm = try String(contentsOfFile: repo + "/deploy/k8s/configmap.yaml", encoding: .utf8)
+        #expect(cm.contains("leadscore.yaml: |") && cm.contains("rules.yaml: |") && cm.contains("half_life: 30d"))
+    }
+}
