@@ -102,16 +102,8 @@ public enum SegmentDecoder {
     }
 
     private static func readTopLevel(_ s: inout JSONScanner, into f: inout Fields) throws {
-        try s.expect(0x7B)
-        s.skipWhitespace()
-        if s.peek() == 0x7D { s.i += 1; return }
-        while true {
-            s.skipWhitespace()
-            let (k, escaped) = try s.scanString()
-            try s.expect(0x3A)
-            s.skipWhitespace()
-            let key = escaped ? StaticKey.none : StaticKey(s, k)
-            switch key {
+        try forEachMember(&s) { s, k, escaped in
+            switch escaped ? StaticKey.none : StaticKey(s, k) {
             case .type:
                 if s.peek() == 0x22 { f.type = try s.readString() } else { f.type = "(not a string)"; try s.skipValue() }
             case .messageId: f.messageId = try optionalString(&s)
@@ -128,11 +120,6 @@ public enum SegmentDecoder {
             case .none, .path, .url:
                 try s.skipValue()
             }
-            s.skipWhitespace()
-            guard let n = s.peek() else { throw JSONScanner.Malformed() }
-            s.i += 1
-            if n == 0x7D { return }
-            guard n == 0x2C else { throw JSONScanner.Malformed() }
         }
     }
 
