@@ -22,18 +22,24 @@ public enum RawKafkaBaseline {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "assign") }
         var n = 0
         var bytes = 0
-        var first: DispatchTime?
+        var first: UInt64?
+        var last: UInt64 = 0
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutSeconds * 1e9)
         while n < expected && DispatchTime.now().uptimeNanoseconds < deadline {
-            guard let m = rd_kafka_consumer_poll(rk, 100) else { continue }
+            guard let m = rd_kafka_consumer_poll(rk, 100) else {
+                // Drained (or retention dropped the rest): stop after one idle second.
+                if let f = first, DispatchTime.now().uptimeNanoseconds - max(last, f) > 1_000_000_000 { break }
+                continue
+            }
             if m.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                if first == nil { first = .now() }
+                last = DispatchTime.now().uptimeNanoseconds
+                if first == nil { first = last }
                 n += 1
                 bytes &+= m.pointee.len
             }
             rd_kafka_message_destroy(m)
         }
-        let secs = first.map { Double(DispatchTime.now().uptimeNanoseconds - $0.uptimeNanoseconds) / 1e9 } ?? 0
+        let secs = first.map { Double(max(last, $0 + 1) - $0) / 1e9 } ?? 0
         return (n, secs)
     }
 

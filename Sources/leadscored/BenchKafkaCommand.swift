@@ -14,8 +14,15 @@ struct BenchKafkaCommand: ParsableCommand {
     @Option(help: "Messages per measurement.") var messages: Int = 400_000
     @Option(help: "Partitions (the built-in cluster keeps ~5 MiB each: keep messages × 100 B / partitions under that).") var partitions: Int = 16
     @Option(help: "Payload bytes per message.") var size: Int = 100
+    @Option(help: "Only drain this existing topic with the raw C loop and print its rate (needs --bootstrap-servers).") var drainTopic: String?
+    @Option(help: "Kafka to use with --drain-topic.") var bootstrapServers: String?
 
     func run() throws {
+        if let drainTopic, let bootstrapServers {
+            let r = try RawKafkaBaseline.drain(bootstrapServers: bootstrapServers, topic: drainTopic, expected: Int.max, timeoutSeconds: 120)
+            print(String(format: "{\"topic\":\"%@\",\"messages\":%d,\"seconds\":%.3f,\"raw_consume_per_sec\":%.0f}", drainTopic, r.messages, r.seconds, Double(r.messages) / max(r.seconds, 1e-9)))
+            return
+        }
         let cluster = try MockCluster(brokers: 1)
         try cluster.createTopic("bench-raw-produce", partitions: partitions)
         try cluster.createTopic("bench-lead-produce", partitions: partitions)
