@@ -6,7 +6,7 @@ let package = Package(
     name: "leadscore-benchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        .package(path: "leadscore"),   // a symlink to the repository, so the identity does not depend on the checkout folder
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -14,8 +14,8 @@ let package = Package(
             name: "EngineBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "LeadScoring", package: "main"),
-                .product(name: "LeadSim", package: "main"),
+                .product(name: "LeadScoring", package: "leadscore"),
+                .product(name: "LeadSim", package: "leadscore"),
             ],
             path: "Benchmarks/EngineBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
