@@ -145,6 +145,30 @@ private func writeConfig(_ text: String) throws -> String {
     }
 }
 
+extension ConfigLoaderTests {
+    /// The example's commented-out keys (`  # key: value`) are valid as written: uncommented, the file still loads.
+    @Test func theExamplesCommentedKeysAreValidToo() throws {
+        let text = try String(contentsOfFile: repo + "/examples/leadscore.yaml", encoding: .utf8)
+        var uncommented: [String] = []
+        var count = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if let m = try #/^(\s*)# ([a-z_.]+: .*)$/#.wholeMatch(in: String(line)) {
+                uncommented.append(String(m.1) + String(m.2)); count += 1
+            } else { uncommented.append(String(line)) }
+        }
+        #expect(count >= 10)
+        let dir = NSTemporaryDirectory() + "leadscore-example-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let file = dir + "/leadscore.yaml"
+        try uncommented.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let c = try ConfigLoader.load(file: file, environment: [:], overrides: ConfigOverrides())
+        #expect(c.groupInstanceId == "leadscore-0" && c.scoresTopic == "leadscore.scores" && c.quietUntil != nil)
+        #expect(c.kafkaProperties["security.protocol"] == "SASL_SSL" && c.kafkaProperties["ssl.key.location"] != nil)
+        let shown = ConfigLoader.render(c)
+        #expect(!shown.contains("change-me"))
+    }
+}
+
 /// Every file under deploy/ parses; the configs in it load with the daemon's loader and their rules validate;
 /// the dashboard and docs name only metrics the daemon exports.
 @Suite struct DeployFilesTests {
@@ -182,7 +206,7 @@ private func writeConfig(_ text: String) throws -> String {
     @Test func theContainerConfigLoadsAndItsRulesValidate() throws {
         let c = try ConfigLoader.load(file: repo + "/deploy/leadscore.yaml", environment: [:], overrides: ConfigOverrides())
         #expect(c.dataDir == "/var/lib/leadscore" && c.httpHost == "0.0.0.0" && c.logFormat == "json")
-        #expect(c.rulesPath == "/etc/leadscore/rules.yaml")
+        #expect(c.rulesPath == "/etc/leadscore/rules.yaml" && c.rebuildFromEarliest)
         // The image ships examples/rules.yaml as /etc/leadscore/rules.yaml (deploy/Dockerfile).
         let dockerfile = try String(contentsOfFile: repo + "/deploy/Dockerfile", encoding: .utf8)
         #expect(dockerfile.contains("COPY examples/rules.yaml /etc/leadscore/rules.yaml"))
@@ -198,6 +222,8 @@ private func writeConfig(_ text: String) throws -> String {
         let data = try #require(cm["data"] as? [String: String])
         let config = try #require(data["leadscore.yaml"])
         let rules = try #require(data["rules.yaml"])
+        // The same config as the image's (deploy/leadscore.yaml), kept in sync.
+        #expect(config == (try String(contentsOfFile: repo + "/deploy/leadscore.yaml", encoding: .utf8)))
         let dir = NSTemporaryDirectory() + "leadscore-cm-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try config.write(toFile: dir + "/leadscore.yaml", atomically: true, encoding: .utf8)
