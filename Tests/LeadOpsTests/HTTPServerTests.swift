@@ -34,27 +34,28 @@ private let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent
 
 private struct HTTPReply { var status: Int; var body: String }
 
-/// GET with curl (a real HTTP client, separate process); the status code is appended on the last line.
-private func get(_ url: String) async throws -> HTTPReply {
-    try await withCheckedThrowingContinuation { (k: CheckedContinuation<HTTPReply, any Error>) in
-        DispatchQueue.global().async {
-            do {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                p.arguments = ["curl", "-sS", "--max-time", "10", "-o", "-", "-w", "\n%{http_code}", url]
-                let out = Pipe()
-                p.standardOutput = out
-                try p.run()
-                let data = out.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                let text = String(decoding: data, as: UTF8.self)
-                guard p.terminationStatus == 0, let nl = text.lastIndex(of: "\n"), let code = Int(text[text.index(after: nl)...]) else {
-                    k.resume(throwing: ConfigError("curl \(url) failed (exit \(p.terminationStatus)): \(text)")); return
-                }
-                k.resume(returning: HTTPReply(status: code, body: String(text[..<nl])))
-            } catch { k.resume(throwing: error) }
+/// GET with curl (a real HTTP client, separate process); blocks the calling (non-cooperative) thread.
+private func blockingGet(_ url: String) -> Result<HTTPReply, any Error> {
+    Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["curl", "-sS", "--max-time", "10", "-o", "-", "-w", "\n%{http_code}", url]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard p.terminationStatus == 0, let nl = text.lastIndex(of: "\n"), let code = Int(text[text.index(after: nl)...]) else {
+            throw ConfigError("curl \(url) failed (exit \(p.terminationStatus)): \(text)")
         }
+        return HTTPReply(status: code, body: String(text[..<nl]))
     }
+}
+
+/// The same GET from async code, run on a dispatch thread so it never holds a cooperative one.
+private func get(_ url: String) async throws -> HTTPReply {
+    try await withCheckedContinuation { k in DispatchQueue.global().async { k.resume(returning: blockingGet(url)) } }.get()
 }
 
 /// Parses Prometheus text: every non-comment line is `name{labels} value`; returns "name{labels}" → value.
@@ -144,6 +145,37 @@ private func parsePrometheus(_ text: String) throws -> [String: Double] {
 
         server.cancel()
         _ = await server.result
+    }
+
+    @Test func probesAnswerWhileTheCooperativePoolIsBlocked() async throws {
+        let fake = FakeDaemon()
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let server = Task {
+            try await HTTPServer.run(host: "127.0.0.1", port: 0, status: fake, registry: PrometheusCollectorRegistry(),
+                                     logger: Logger(label: "test.http")) { port in portSink.yield(port) }
+        }
+        defer { server.cancel() }
+        var it = ports.makeAsyncIterator()
+        let port = try #require(await it.next())
+
+        // Occupy every cooperative thread with a task that blocks until curl has its answer (or 20 s pass).
+        let width = ProcessInfo.processInfo.activeProcessorCount
+        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let blockers = (0..<width).map { _ in
+            Task.detached { started.signal(); _ = release.wait(timeout: .now() + 20) }
+        }
+        let reply: Result<HTTPReply, any Error> = await withCheckedContinuation { k in
+            DispatchQueue.global().async {
+                for _ in 0..<width { started.wait() }
+                let r = blockingGet("http://127.0.0.1:\(port)/healthz")
+                for _ in 0..<width { release.signal() }
+                k.resume(returning: r)
+            }
+        }
+        for b in blockers { await b.value }
+        let health = try reply.get()
+        #expect(health.status == 200)
+        #expect(health.body == "ok\n")
     }
 
     @Test func everyRuntimeMetricRendersAsValidPrometheusText() async throws {
