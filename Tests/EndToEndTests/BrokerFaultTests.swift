@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// Broker faults while the daemon works: a broker down for a while, injected Produce and Fetch errors, a
+/// partition leader moved. Its own 3-broker `dev-broker`; the stream (20 000 events over 6 partitions,
+/// ~1 MiB per partition) stays inside the built-in cluster's ~5 MiB per-partition retention.
+@Suite(.serialized) final class BrokerFaultTests {
+    let broker: DevBroker
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    init() throws { broker = try DevBroker(brokers: 3) }
+
+    @Test func outputsEqualReplayThroughBrokerOutageInjectedErrorsAndLeaderMove() throws {
+        let tag = "faults-\(UInt32.random(in: 0...UInt32.max))"
+        let (input, sc, al, dlq) = ("in-\(tag)", "sc-\(tag)", "al-\(tag)", "dlq-\(tag)")
+        try broker.createTopics([input, sc, al, dlq], partitions: 6)
+        let dir = scratchDir("faults")
+        let (s, out, _) = try runToEnd(leadscoredBinary(), ["generate", "--events", "20000", "--contacts", "2000", "--seed", "77", "--keyed"])
+        #expect(s == 0)
+        let keyed = out.split(separator: "\n").map(String.init)
+        let jsonl = keyed.map { String($0.split(separator: "\t", maxSplits: 1)[1]) }.joined(separator: "\n") + "\n"
+        try jsonl.write(toFile: dir + "/in.jsonl", atomically: true, encoding: .utf8)
+        let (rs, rout, _) = try runToEnd(leadscoredBinary(), ["replay", "--rules", repo + "/examples/rules.yaml", "--events", dir + "/in.jsonl", "--partitions", "6"])
+        #expect(rs == 0)
+        let expected = normalizedRecords(rout.split(separator: "\n").map(String.init)).byId
+        #expect(expected.count > 500, "replay should yield plenty of stage changes and alerts")
+
+        try """
+        kafka:
+          bootstrap_servers: \(broker.bootstrap)
+          group_id: g-\(tag)
+          properties:
+            session.timeout.ms: "6000"
+            heartbeat.interval.ms: "500"
+        topics:
+          inputs: [\(input)]
+          stage_changes: \(sc)
+          alerts: \(al)
+          dlq: \(dlq)
+        rules: \(repo)/examples/rules.yaml
+        data_dir: \(dir)/data
+        checkpoint:
+          interval: 1s
+        http:
+          port: 0
+        """.write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
+        let d = try DaemonUnderTest(["--config", dir + "/c.yaml"], logPath: dir + "/daemon.log")
+        #expect(eventually(30) { d.log.contains("assigned ") })
+
+        try kcatProduce(broker.bootstrap, topic: input, lines: Array(keyed[0..<7000]))
+        #expect(try broker.control("errors produce 5 6") == "ok")      // NOT_LEADER_OR_FOLLOWER on the daemon's outputs
+        #expect(try broker.control("errors fetch 5 6") == "ok")
+        try kcatProduce(broker.bootstrap, topic: input, lines: Array(keyed[7000..<14000]))
+        // Broker 2 (group coordinator and leader of some partitions) goes down until the daemon has noticed
+        // (its librdkafka logs the refused connection), then comes back.
+        let broker2 = broker.bootstrap.split(separator: ",")[1]
+        #expect(try broker.control("down 2") == "ok")
+        #expect(eventually(30) { d.log.contains("\(broker2)/2: Connect to ipv4#\(broker2) failed") })
+        #expect(try broker.control("up 2") == "ok")
+        #expect(try broker.control("leader \(input) 0 3") == "ok")
+        try kcatProduce(broker.bootstrap, topic: input, lines: Array(keyed[14000...]))
+
+        func outputs() throws -> (byId: [String: String], duplicates: Int, conflicting: Int) {
+            normalizedRecords(try (kcatConsume(broker.bootstrap, topic: sc) + kcatConsume(broker.bootstrap, topic: al)).compactMap { $0["payload"] as? String })
+        }
+        var got = (byId: [String: String](), duplicates: 0, conflicting: 0)
+        #expect(try eventually(120, every: 1) { got = try outputs(); return got.byId.count >= expected.count }, "\(got.byId.count) of \(expected.count)\n\(d.log.suffix(1500))")
+        #expect(d.process.isRunning, "no crash")
+        #expect(got.conflicting == 0)
+        #expect(got.byId == expected)
+        #expect(d.terminate().0 == 0)
+    }
+}
