@@ -137,7 +137,7 @@ import Testing
         }
         var got = (byId: [String: String](), duplicates: 0, conflicting: 0)
         #expect(try eventually(60) { got = try outputs(s); return got.byId.count >= expected.count })
-        #expect(got.byId == expected)
+        #expect(got.byId == expected, "\(recordDifference(got.byId, expected))")
         let port = try #require(d.httpPort)
         let metrics = httpGet(port: port, path: "/metrics")?.1 ?? ""
         #expect(metrics.contains("leadscore_events_total{result=\"invalid\"} 6"), "\(metrics.prefix(1500))")
@@ -212,7 +212,7 @@ import Testing
         #expect(try eventually(90) { got = try outputs(s); return got.byId.count >= expected.count })
         #expect(d2.log.contains("unusable"), "the corrupt checkpoint is reported")
         #expect(got.conflicting == 0)
-        #expect(got.byId == expected)
+        #expect(got.byId == expected, "\(recordDifference(got.byId, expected))")
         #expect(d2.terminate().0 == 0)
     }
 }

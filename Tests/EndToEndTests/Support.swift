@@ -165,7 +165,8 @@ func httpGet(port: Int, path: String) -> (Int, String)? {
 func kcatProduce(_ bootstrap: String, topic: String, lines: [String]) throws {
     let file = scratchDir("produce") + "/in.tsv"
     try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-    let (s, _, err) = try runToEnd("/usr/bin/kcat", ["-P", "-b", bootstrap, "-t", topic, "-K", "\t", "-l", file])
+    // Idempotent, so retries after injected broker errors cannot reorder a partition (replay reads the file's order).
+    let (s, _, err) = try runToEnd("/usr/bin/kcat", ["-P", "-b", bootstrap, "-t", topic, "-K", "\t", "-X", "enable.idempotence=true", "-l", file])
     guard s == 0 else { throw TestFailure("kcat produce: \(err)") }
 }
 
@@ -187,4 +188,16 @@ func normalizedRecords(_ payloads: [String]) -> (byId: [String: String], duplica
         if let old = byId[id] { dups += 1; if old != text { conflicting += 1 } } else { byId[id] = text }
     }
     return (byId, dups, conflicting)
+}
+
+/// What differs between published and replayed records, for a failure message: counts and one example of each.
+func recordDifference(_ got: [String: String], _ expected: [String: String]) -> String {
+    let missing = expected.keys.filter { got[$0] == nil }.sorted()
+    let extra = got.keys.filter { expected[$0] == nil }.sorted()
+    let changed = expected.keys.filter { got[$0] != nil && got[$0] != expected[$0] }.sorted()
+    var text = "\(missing.count) missing, \(extra.count) extra, \(changed.count) different"
+    if let m = missing.first { text += "\nmissing: \(expected[m]!)" }
+    if let e = extra.first { text += "\nextra: \(got[e]!)" }
+    if let c = changed.first { text += "\npublished: \(got[c]!)\nreplay:    \(expected[c]!)" }
+    return text
 }
