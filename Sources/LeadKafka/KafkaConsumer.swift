@@ -195,6 +195,15 @@ public final class KafkaConsumer: @unchecked Sendable {
         return out
     }
 
+    /// The partition's high watermark (offset of the next message the broker will append) as last reported in
+    /// a fetch response; nil before the first fetch. Non-blocking (librdkafka's cached value), so lag can be
+    /// computed on the poll thread without a broker round trip.
+    public func highWatermark(_ partition: TopicPartition) -> Int64? {
+        var low: Int64 = -1, high: Int64 = -1
+        let err = rd_kafka_get_watermark_offsets(rk, partition.topic, partition.partition, &low, &high)
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 ? high : nil
+    }
+
     public func pause(_ partitions: [TopicPartition]) {
         let list = makePartitionList(partitions.map { ($0, 0) })
         defer { rd_kafka_topic_partition_list_destroy(list) }

@@ -67,6 +67,10 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
             if let e = report.error {
                 if failures.loadThenWrappingIncrement(ordering: .relaxed) < 5 { log.error("output not delivered: \(e)") }
                 m.deliveryErrors.increment()
+            } else if report.token > 0 {
+                // The token is the triggering message's Kafka timestamp (ms): event → acknowledged output.
+                let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+                m.eventToOutputSeconds.record(Double(max(0, nowMs - Int64(report.token))) / 1000)
             }
         }
         var opts = ConsumerOptions(groupId: config.groupId)
@@ -137,7 +141,8 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
             case .duplicate: metrics.duplicates.increment()
             case .ignored: metrics.ignored.increment()
             }
-            for r in outputs { publish(r) }
+            let token = UInt64(max(0, m.timestampMillis ?? 0))
+            for r in outputs { publish(r, token: token) }
         } catch {
             deadLetter(m, topic: topic, error: error)
         }
@@ -145,13 +150,13 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         shard.changedSinceCheckpoint = true
     }
 
-    private func publish(_ r: OutputRecord) {
+    private func publish(_ r: OutputRecord, token: UInt64) {
         let topic: String
         switch r.kind {
-        case .stageChange: topic = config.stageChangesTopic; metrics.stageChanges.increment()
-        case .alert: topic = config.alertsTopic; metrics.alerts.increment()
+        case .stageChange: topic = config.stageChangesTopic; metrics.stageChange(from: r.from, to: r.to).increment()
+        case .alert: topic = config.alertsTopic; metrics.alert(intent: r.intent, priority: r.priority).increment()
         }
-        do { try producer?.produce(topic: topic, key: Array(r.contactId.utf8), value: r.json, token: 0) } catch {
+        do { try producer?.produce(topic: topic, key: Array(r.contactId.utf8), value: r.json, token: token) } catch {
             fail("cannot produce to \(topic): \(error)")
         }
     }
@@ -251,6 +256,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         shardsLock.lock()
         for p in ps { shards[p] = nil }
         shardsLock.unlock()
+        metrics.removeConsumerLag(partitions: ps)
         updateGauges()
         logger.info("revoked \(partitions.map(\.description).sorted().joined(separator: ", "))")
     }
@@ -270,6 +276,18 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     private func maybeCheckpoint() {
         if Date().timeIntervalSince(lastCheckpoint) >= config.checkpointIntervalSeconds {
             checkpoint(only: nil, reason: "interval")
+            updateLag()
+        }
+    }
+
+    /// Consumer lag per assigned partition: the broker's high watermark minus the next offset to process.
+    private func updateLag() {
+        guard let consumer else { return }
+        for shard in shards.values where shard.status == .ready {
+            for (topic, next) in shard.nextOffsets where next >= 0 {
+                let tp = TopicPartition(topic, shard.partition)
+                if let high = consumer.highWatermark(tp) { metrics.setConsumerLag(tp, max(0, high - next)) }
+            }
         }
     }
 

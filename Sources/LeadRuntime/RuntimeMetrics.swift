@@ -1,4 +1,6 @@
+import LeadKafka
 import Metrics
+import Synchronization
 
 /// The daemon's metrics (swift-metrics; exported as Prometheus text by LeadOps). Created once: nothing is
 /// looked up by name on the hot path. Names and meanings: docs/metrics.md.
@@ -9,8 +11,13 @@ public final class RuntimeMetrics: Sendable {
     public let ignored = Counter(label: "leadscore_events_total", dimensions: [("result", "ignored")])
     public let deadLettered = Counter(label: "leadscore_dead_letters_total")
     public let misrouted = Counter(label: "leadscore_events_misrouted_total")
-    public let stageChanges = Counter(label: "leadscore_stage_changes_total")
-    public let alerts = Counter(label: "leadscore_alerts_total")
+    /// Stage-change records by transition and alerts by reason/priority, created on first use (only the
+    /// transitions that happen become series).
+    private let labelled = Mutex<[String: Counter]>([:])
+    /// `leadscore_consumer_lag_messages{topic,partition}` of the assigned partitions.
+    private let lags = Mutex<[TopicPartition: Gauge]>([:])
+    /// Event (Kafka message timestamp) → output acknowledged by the broker.
+    public let eventToOutputSeconds = Recorder(label: "leadscore_event_to_output_latency_seconds", aggregate: true)
     public let batches = Counter(label: "leadscore_batches_total")
     public let batchSize = Recorder(label: "leadscore_batch_size", aggregate: true)
     public let deliveryErrors = Counter(label: "leadscore_delivery_errors_total")
@@ -35,6 +42,55 @@ public final class RuntimeMetrics: Sendable {
         for s in Stage.allCases { g[s] = Gauge(label: "leadscore_contacts_per_stage", dimensions: [("stage", s.name)]) }
         contactsPerStage = g
     }
+
+    /// The counter of one stage transition (`leadscore_stage_changes_total{from,to}`).
+    public func stageChange(from: Stage, to: Stage) -> Counter {
+        counter("leadscore_stage_changes_total", [("from", from.name), ("to", to.name)])
+    }
+
+    /// The counter of alerts for one reason and priority 1–3 (`leadscore_alerts_total{reason,priority}`).
+    public func alert(intent: Bool, priority: UInt8) -> Counter {
+        counter("leadscore_alerts_total", [("reason", intent ? "intent" : "stage"), ("priority", "P\(priority)")])
+    }
+
+    /// Messages behind the partition's high watermark (refreshed at each checkpoint interval).
+    public func setConsumerLag(_ tp: TopicPartition, _ lag: Int64) {
+        let g = lags.withLock { table in
+            if let g = table[tp] { return g }
+            let g = Gauge(label: "leadscore_consumer_lag_messages", dimensions: [("topic", tp.topic), ("partition", "\(tp.partition)")])
+            table[tp] = g
+            return g
+        }
+        g.record(lag)
+    }
+
+    /// Drops the lag series of partitions this instance no longer owns (another instance reports them now).
+    public func removeConsumerLag(partitions: Set<Int32>) {
+        let gone = lags.withLock { table in
+            let gone = table.filter { partitions.contains($0.key.partition) }
+            for k in gone.keys { table[k] = nil }
+            return Array(gone.values)
+        }
+        for g in gone { g.destroy() }
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        let key = label + dimensions.map { "|" + $0.1 }.joined()
+        return labelled.withLock { table in
+            if let c = table[key] { return c }
+            let c = Counter(label: label, dimensions: dimensions)
+            table[key] = c
+            return c
+        }
+    }
+
+    /// Histogram buckets per metric, for the Prometheus factory (seconds and bytes need their own scales).
+    public static let histogramBuckets: [String: [Double]] = [
+        "leadscore_event_to_output_latency_seconds": [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+        "leadscore_checkpoint_duration_seconds": [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        "leadscore_restore_duration_seconds": [0.001, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60],
+        "leadscore_checkpoint_bytes": [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9],
+    ]
 }
 
 import LeadScoring

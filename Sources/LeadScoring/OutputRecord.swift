@@ -23,6 +23,12 @@ public struct OutputRecord: Sendable, Hashable {
     public var id: String
     /// The exact record bytes (CONTRACTS §4 key order).
     public var json: [UInt8]
+    /// Stage changes: the transition (for per-transition metrics without parsing `json`).
+    public var from: Stage = .lead
+    public var to: Stage = .lead
+    /// Alerts: an intent signal (true) or entering SQL (false), and the priority 1–3 (P1 = best fit).
+    public var intent = false
+    public var priority: UInt8 = 0
 
     public init(kind: Kind, contactId: String, id: String, json: [UInt8]) {
         self.kind = kind; self.contactId = contactId; self.id = id; self.json = json

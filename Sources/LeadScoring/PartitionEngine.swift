@@ -496,7 +496,10 @@ struct EngineCore {
         writeTrigger(&w, trigger)
         w.raw(",\"rules_version\":"); w.string(rules.version)
         w.byte(0x7D)
-        out.append(OutputRecord(kind: .stageChange, contactId: c.id, id: id, json: w.bytes))
+        var record = OutputRecord(kind: .stageChange, contactId: c.id, id: id, json: w.bytes)
+        record.from = from
+        record.to = to
+        out.append(record)
         stageChanges += 1
     }
 
@@ -520,14 +523,18 @@ struct EngineCore {
         if let ruleName { w.raw(",\"reason\":\"intent\",\"rule\":"); w.string(ruleName) } else { w.raw(",\"reason\":\"stage\"") }
         w.raw(",\"stage\":"); w.string(c.stage.name)
         let g = rules.grades
-        let priority: StaticString = s.fit >= g.fitA - 1e-9 ? "P1" : (s.fit >= g.fitB - 1e-9 ? "P2" : "P3")
+        let level: UInt8 = s.fit >= g.fitA - 1e-9 ? 1 : (s.fit >= g.fitB - 1e-9 ? 2 : 3)
+        let priority: StaticString = level == 1 ? "P1" : (level == 2 ? "P2" : "P3")
         w.raw(",\"priority\":\""); w.raw(priority); w.byte(0x22)
         writeCommon(&w, c, at: at)
         writeTrigger(&w, trigger)
         w.raw(",\"at\":"); w.time(at)
         w.raw(",\"rules_version\":"); w.string(rules.version)
         w.byte(0x7D)
-        out.append(OutputRecord(kind: .alert, contactId: c.id, id: id, json: w.bytes))
+        var record = OutputRecord(kind: .alert, contactId: c.id, id: id, json: w.bytes)
+        record.intent = ruleName != nil
+        record.priority = level
+        out.append(record)
         alerts += 1
     }
 

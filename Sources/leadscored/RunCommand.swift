@@ -33,7 +33,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets = RuntimeMetrics.histogramBuckets
+        MetricsSystem.bootstrap(factory)
         let metrics = RuntimeMetrics()
 
         let daemon: Daemon

@@ -139,8 +139,23 @@ import Testing
         #expect(try eventually(60) { got = try outputs(s); return got.byId.count >= expected.count })
         #expect(got.byId == expected, "\(recordDifference(got.byId, expected))")
         let port = try #require(d.httpPort)
-        let metrics = httpGet(port: port, path: "/metrics")?.1 ?? ""
+        var metrics = ""
+        // Lag gauges are refreshed at the checkpoint interval (1 s here): wait until both partitions report 0.
+        func sample(_ prefix: String) -> [Double] {
+            metrics.split(separator: "\n").filter { $0.hasPrefix(prefix) }.compactMap { Double($0.split(separator: " ").last!) }
+        }
+        #expect(eventually(30) {
+            metrics = httpGet(port: port, path: "/metrics")?.1 ?? ""
+            return sample("leadscore_consumer_lag_messages{").count == 2 && sample("leadscore_consumer_lag_messages{").allSatisfy { $0 == 0 }
+        }, "\(metrics.prefix(3000))")
         #expect(metrics.contains("leadscore_events_total{result=\"invalid\"} 6"), "\(metrics.prefix(1500))")
+        // Per-transition and per-reason counters add up to the records published.
+        let stageRecords = expected.values.filter { $0.contains("\"type\":\"stage_changed\"") }.count
+        #expect(sample("leadscore_stage_changes_total{").reduce(0, +) == Double(stageRecords))
+        #expect(sample("leadscore_alerts_total{").reduce(0, +) == Double(expected.count - stageRecords))
+        #expect(metrics.contains("leadscore_stage_changes_total{from=\"lead\",to=\"mql\"}") || metrics.contains("leadscore_stage_changes_total{to=\"mql\",from=\"lead\"}"))
+        // Every output was acknowledged, so every one has an event→output latency sample.
+        #expect(sample("leadscore_event_to_output_latency_seconds_count").first == Double(expected.count))
         #expect(d.terminate().0 == 0)
     }
 
