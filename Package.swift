@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "leadscored", targets: ["leadscored"]),
         .library(name: "LeadScoring", targets: ["LeadScoring"]),
         .library(name: "LeadKafka", targets: ["LeadKafka"]),
+        .library(name: "LeadSim", targets: ["LeadSim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

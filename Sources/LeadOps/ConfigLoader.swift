@@ -19,6 +19,9 @@ public struct ConfigOverrides: Sendable {
     public var quietUntil: String?
     public var checkpointInterval: String?
     public var rebuildFrom: String?
+    public var stateTopic: String?
+    public var ownersTopic: String?
+    public var advertise: String?
     public var kafkaProperties: [String: String] = [:]
     public init() {}
 }
@@ -45,10 +48,10 @@ public enum ConfigLoader {
         "": ["kafka", "topics", "rules", "data_dir", "checkpoint", "start_from", "rebuild_from", "quiet_until", "max_future_skew", "consumer", "http", "log", "dead_letter"],
         "dead_letter": ["max_bytes"],
         "kafka": ["bootstrap_servers", "group_id", "group_instance_id", "client_id", "properties"],
-        "topics": ["inputs", "stage_changes", "alerts", "dlq", "scores"],
+        "topics": ["inputs", "stage_changes", "alerts", "dlq", "scores", "state", "owners"],
         "checkpoint": ["interval"],
         "consumer": ["batch_size", "batch_wait_ms"],
-        "http": ["host", "port"],
+        "http": ["host", "port", "advertise"],
         "log": ["level", "format"],
     ]
 
@@ -107,6 +110,8 @@ public enum ConfigLoader {
                     case "stage_changes": str(v2, "topics.stage_changes").map { c.stageChangesTopic = $0 }
                     case "alerts": str(v2, "topics.alerts").map { c.alertsTopic = $0 }
                     case "dlq": str(v2, "topics.dlq").map { c.deadLetterTopic = $0 }
+                    case "state": c.stateTopic = str(v2, "topics.state")
+                    case "owners": c.ownersTopic = str(v2, "topics.owners")
                     default: c.scoresTopic = str(v2, "topics.scores")
                     }
                 }
@@ -137,6 +142,7 @@ public enum ConfigLoader {
             case "http":
                 for (k2, v2) in map(v, "http") {
                     if k2 == "host" { str(v2, "http.host").map { c.httpHost = $0 } }
+                    else if k2 == "advertise" { c.advertisedAddress = str(v2, "http.advertise") }
                     else if let p = int(v2, "http.port") { if (0...65535).contains(p) { c.httpPort = p } else { at(v2, "http.port", "must be 0…65535") } }
                 }
             default:
@@ -178,6 +184,9 @@ public enum ConfigLoader {
         o.startFrom = env["LEADSCORE_START_FROM"]
         o.quietUntil = env["LEADSCORE_QUIET_UNTIL"]
         o.checkpointInterval = env["LEADSCORE_CHECKPOINT_INTERVAL"]
+        o.stateTopic = env["LEADSCORE_STATE_TOPIC"]
+        o.ownersTopic = env["LEADSCORE_OWNERS_TOPIC"]
+        o.advertise = env["LEADSCORE_ADVERTISE"]
         // LEADSCORE_KAFKA_SASL_PASSWORD=… → sasl.password
         for (k, v) in env where k.hasPrefix("LEADSCORE_KAFKA_") {
             o.kafkaProperties[k.dropFirst("LEADSCORE_KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")] = v
@@ -193,6 +202,9 @@ public enum ConfigLoader {
         if let v = o.rules { c.rulesPath = v }
         if let v = o.dataDir { c.dataDir = v }
         if let v = o.httpHost { c.httpHost = v }
+        if let v = o.stateTopic { c.stateTopic = v.isEmpty ? nil : v }
+        if let v = o.ownersTopic { c.ownersTopic = v.isEmpty ? nil : v }
+        if let v = o.advertise { c.advertisedAddress = v.isEmpty ? nil : v }
         if let v = o.httpPort {
             guard (0...65535).contains(v) else { throw ConfigError("\(source) http-port: must be 0…65535, got \(v)") }
             c.httpPort = v
@@ -232,11 +244,13 @@ public enum ConfigLoader {
         for (k, v) in c.kafkaProperties.sorted(by: { $0.key < $1.key }) { s += "    \(k): \"\(DaemonConfig.isSecret(k) ? "****" : v)\"\n" }
         s += "topics:\n  inputs: [\(c.inputTopics.joined(separator: ", "))]\n  stage_changes: \(c.stageChangesTopic)\n  alerts: \(c.alertsTopic)\n  dlq: \(c.deadLetterTopic)\n"
         if let t = c.scoresTopic { s += "  scores: \(t)\n" }
+        if let t = c.stateTopic { s += "  state: \(t)\n" }
+        if let t = c.ownersTopic { s += "  owners: \(t)\n" }
         s += "rules: \(c.rulesPath)\ndata_dir: \(c.dataDir)\ncheckpoint:\n  interval: \(c.checkpointIntervalSeconds)s\n"
         s += "start_from: \(c.startFrom)\nrebuild_from: \(c.rebuildFromEarliest ? "earliest" : "none")\n"
         if let q = c.quietUntil { s += "quiet_until: \(ISO8601.formatMillis(q))\n" }
         s += "max_future_skew: \(c.maxFutureSkew / 1_000_000)s\nconsumer:\n  batch_size: \(c.batchSize)\n  batch_wait_ms: \(c.batchWaitMs)\n"
-        s += "http:\n  host: \(c.httpHost)\n  port: \(c.httpPort)\nlog:\n  level: \(c.logLevel)\n  format: \(c.logFormat)\n"
+        s += "http:\n  host: \(c.httpHost)\n  port: \(c.httpPort)\n" + (c.advertisedAddress.map { "  advertise: \($0)\n" } ?? "") + "log:\n  level: \(c.logLevel)\n  format: \(c.logFormat)\n"
         return s
     }
 }

@@ -104,6 +104,12 @@ final class CheckpointStore {
     @discardableResult
     func write(engine: PartitionEngine, offsets: [String: Int64]) throws -> Int {
         let dirty = engine.takeDirtyContactIDs()
+        return try write(engine: engine, changes: dirty.map { ($0, engine.encodeContact($0) ?? []) }, offsets: offsets)
+    }
+
+    /// Same, with the changed contacts already taken and encoded (the changelog publishes the same bytes).
+    @discardableResult
+    func write(engine: PartitionEngine, changes: [(String, [UInt8])], offsets: [String: Int64]) throws -> Int {
         let needBase = generation == 0 || sequence >= 64 || deltaBytes > max(baseBytes, 1 << 20)
         if needBase {
             let ids = engine.contactIDs
@@ -123,11 +129,8 @@ final class CheckpointStore {
             for g in baseGenerations() where g < previous { removeGeneration(g) }
             return bytes.count
         }
-        var contacts: [(String, [UInt8])] = []
-        contacts.reserveCapacity(dirty.count)
-        for id in dirty { contacts.append((id, engine.encodeContact(id) ?? [])) }
         let file = CheckpointFile(isBase: false, generation: generation, sequence: sequence + 1, offsets: offsets,
-                                  partitionState: engine.encodePartitionState(), contacts: contacts)
+                                  partitionState: engine.encodePartitionState(), contacts: changes)
         let bytes = file.encode()
         try atomicWrite(bytes, to: path(delta: generation, sequence + 1))
         sequence += 1

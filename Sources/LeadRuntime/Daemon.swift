@@ -30,6 +30,12 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     private var topicNames: [OpaquePointer?: String] = [:]
     private var lastMisrouteLog = Date.distantPast
     private let dataRoot: String
+    /// Scale-out: contact state mirrored to Kafka (nil: local checkpoints only).
+    let changelog: StateChangelog?
+    /// Scale-out: who owns which partition (nil: no owner hints).
+    let ownership: OwnershipDirectory?
+    private let addressLock = NSLock()
+    private var address: String?
     /// Called (once) when the daemon cannot continue safely; the process should stop with exit code 2.
     public var onFatal: (@Sendable (String) -> Void)?
 
@@ -52,8 +58,44 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
             throw DaemonError.config("input topics must have the same partition count (a contact's state lives with its partition number): \(list)")
         }
         partitionCount = distinct.first!
+        changelog = try config.stateTopic.map { topic in
+            try Self.ensureCompactedTopic(kafka, topic, partitions: distinct.first!, purpose: "state changelog (topics.state)")
+            return StateChangelog(topic: topic, kafka: kafka)
+        }
+        ownership = try config.ownersTopic.map { topic in
+            try Self.ensureCompactedTopic(kafka, topic, partitions: 1, purpose: "partition ownership (topics.owners)")
+            return OwnershipDirectory(topic: topic, kafka: kafka, logger: logger)
+        }
         let topicsKey = String(StableHash.fnv1a64(config.inputTopics.sorted().joined(separator: ",")), radix: 16)
         dataRoot = "\(config.dataDir)/\(config.groupId)/\(topicsKey)"
+    }
+
+    /// Checks that a topic the daemon writes state to exists with the right partition count, creating it
+    /// (compacted) when the broker supports CreateTopics; otherwise says exactly what to create.
+    static func ensureCompactedTopic(_ kafka: KafkaConfig, _ topic: String, partitions: Int, purpose: String) throws {
+        let have: Int
+        do { have = try KafkaAdmin.partitionCounts(config: kafka, topics: [topic])[topic] ?? 0 } catch {
+            throw DaemonError.runtime("cannot read metadata of \(topic): \(error)")
+        }
+        if have == partitions { return }
+        if have != 0 {
+            throw DaemonError.config("the \(purpose) topic \(topic) has \(have) partitions; it needs \(partitions) (partition i holds input partition i's contacts)")
+        }
+        do {
+            try KafkaAdmin.createTopic(config: kafka, name: topic, partitions: partitions, settings: ["cleanup.policy": "compact"])
+        } catch {
+            throw DaemonError.config("the \(purpose) topic \(topic) does not exist and could not be created (\(error)); create it with \(partitions) partition(s) and cleanup.policy=compact")
+        }
+    }
+
+    /// The HTTP address announced as this instance's (set once the server listens).
+    public func setAdvertisedAddress(_ a: String) {
+        addressLock.lock(); address = a; addressLock.unlock()
+    }
+
+    private var advertisedAddress: String? {
+        addressLock.lock(); defer { addressLock.unlock() }
+        return config.advertisedAddress ?? address
     }
 
     /// Creates the clients, joins the group and starts consuming on the poll thread.
@@ -63,7 +105,9 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         let log = logger
         let m = metrics
         let outputs = [config.stageChangesTopic, config.alertsTopic, config.deadLetterTopic] + (config.scoresTopic.map { [$0] } ?? [])
+        let changelog = self.changelog
         producer = try KafkaProducer(config: kafka, warmTopics: outputs) { report in
+            if changelog?.delivered(report) == true, report.error == nil { return }
             if let e = report.error {
                 if failures.loadThenWrappingIncrement(ordering: .relaxed) < 5 { log.error("output not delivered: \(e)") }
                 m.deliveryErrors.increment()
@@ -86,6 +130,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         let c = try KafkaConsumer(config: KafkaConfig(bootstrapServers: config.bootstrapServers, clientId: config.clientId, properties: props),
                                   topics: config.inputTopics, options: opts, delegate: self)
         consumer = c
+        try ownership?.start()
         try c.start()
         logger.info("consuming \(config.inputTopics.joined(separator: ", ")) (\(partitionCount) partitions) as group \(config.groupId)")
     }
@@ -95,6 +140,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     public func stop() {
         consumer?.closeBlocking()
         consumer = nil
+        ownership?.stop()
         producer?.close(timeoutMs: 10_000)
         producer = nil
     }
@@ -196,6 +242,11 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
             }
         }
         joined = true
+        if let ownership, let producer, let address = advertisedAddress {
+            do { try ownership.announce(producer, partitions: Array(Set(partitions.map(\.partition))).sorted(), address: address) } catch {
+                logger.warning("cannot announce partition ownership on \(ownership.topic): \(error)")
+            }
+        }
         updateGauges()
         logger.info("assigned \(partitions.map(\.description).sorted().joined(separator: ", "))")
         return starts
@@ -203,35 +254,72 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
 
     /// Restores a partition from its newest usable checkpoint (or starts it empty when the group never
     /// committed it). Without usable state for a committed partition it stays failed unless rebuilding.
+    /// With a state changelog, the local checkpoint is a cache: the changelog after it is applied on top,
+    /// and without it the partition is rebuilt from the changelog alone.
     private func openShard(_ p: Int32, topics: [TopicPartition], consumer: KafkaConsumer) -> PartitionShard {
         let started = Date()
         let store = CheckpointStore(directory: "\(dataRoot)/p\(p)", logger: logger)
         let options = EngineOptions(quietUntil: config.quietUntil)
         let make = { PartitionEngine(rules: self.rules, options: options) }
-        let shard: PartitionShard
+        var shard = PartitionShard(partition: p, engine: make(), store: store)
+        var localProblem: String?
         do {
             if let (engine, restored) = try store.restore(into: make) {
                 shard = PartitionShard(partition: p, engine: engine, store: store)
-                shard.nextOffsets = restored.offsets
+                shard.nextOffsets = restored.offsets.filter { $0.key != StateChangelog.localOffsetKey }
+                shard.changelogMarker = restored.offsets[StateChangelog.localOffsetKey]
                 shard.status = .ready
-                logger.info("partition \(p) restored: \(engine.contactCount) contacts from \(restored.files) checkpoint file(s), offsets \(restored.offsets)",
+                logger.info("partition \(p) restored: \(engine.contactCount) contacts from \(restored.files) checkpoint file(s), offsets \(shard.nextOffsets)",
                             metadata: ["partition": "\(p)"])
+            }
+        } catch {
+            localProblem = "partition \(p): no usable checkpoint in \(store.directory): \(error)"
+        }
+        if let changelog, let problem = catchUp(shard, from: changelog, hadLocal: shard.status == .ready) {
+            // Whatever was applied before the failure is not trusted: a fresh engine, failed or rebuilt from the input.
+            shard = PartitionShard(partition: p, engine: make(), store: store)
+            noUsableState(shard, problem)
+        }
+        if case .restoring = shard.status {
+            if let localProblem {
+                noUsableState(shard, localProblem)
             } else {
-                shard = PartitionShard(partition: p, engine: make(), store: store)
                 let committed = (try? consumer.committed(topics)) ?? [:]
                 if committed.values.contains(where: { $0 >= 0 }) {
-                    noUsableState(shard, "partition \(p) has committed offsets \(committed.filter { $0.value >= 0 }) but no checkpoint in \(store.directory)")
+                    noUsableState(shard, "partition \(p) has committed offsets \(committed.filter { $0.value >= 0 }) but no checkpoint in \(store.directory)" + (changelog.map { " and no state in \($0.topic)" } ?? ""))
                 } else {
                     shard.status = .ready
                 }
             }
-        } catch {
-            shard = PartitionShard(partition: p, engine: make(), store: store)
-            noUsableState(shard, "partition \(p): no usable checkpoint in \(store.directory): \(error)")
         }
         metrics.restoreSeconds.record(Date().timeIntervalSince(started))
         shardsLock.lock(); shards[p] = shard; shardsLock.unlock()
         return shard
+    }
+
+    /// Applies the changelog after the local checkpoint's marker (from offset 0 without one). A changelog that
+    /// no longer starts at 0 cannot rebuild a partition completely: returns the problem instead.
+    private func catchUp(_ shard: PartitionShard, from changelog: StateChangelog, hadLocal: Bool) -> String? {
+        let p = shard.partition
+        let from = hadLocal ? (shard.changelogMarker ?? -1) + 1 : 0
+        do {
+            let r = try changelog.restore(partition: p, from: from, into: shard.engine)
+            if let offsets = r.offsets {
+                shard.nextOffsets = offsets
+                shard.changelogMarker = r.markerOffset
+                shard.status = .ready
+                logger.info("partition \(p): \(r.contacts) contact state(s) applied from \(changelog.topic) offsets \(from)..<\(r.high); input offsets \(offsets)",
+                            metadata: ["partition": "\(p)"])
+            } else if hadLocal && from > r.high {
+                logger.warning("partition \(p): the local checkpoint covers \(changelog.topic) up to offset \(from - 1) but the topic ends at \(r.high) (recreated?); using the local checkpoint",
+                               metadata: ["partition": "\(p)"])
+            }
+        } catch {
+            let evicted = (error as? KafkaError)?.isOffsetOutOfRange == true
+            return "partition \(p): cannot restore from \(changelog.topic) at offset \(from): \(error)"
+                + (evicted ? " (the changelog no longer holds every record from there: not compacted, or retention dropped them; a rebuild would be incomplete)" : "")
+        }
+        return nil
     }
 
     private func noUsableState(_ shard: PartitionShard, _ why: String) {
@@ -306,9 +394,32 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         }
         var commits: [TopicPartition: Int64] = [:]
         var bytes = 0
-        for shard in selected.sorted(by: { $0.partition < $1.partition }) {
+        let ordered = selected.sorted(by: { $0.partition < $1.partition })
+        // The changed contacts, taken once: the changelog and the local checkpoint carry the same bytes.
+        var changes: [Int32: [(String, [UInt8])]] = [:]
+        for shard in ordered {
+            let engine = shard.engine
+            changes[shard.partition] = shard.withLock { engine.takeDirtyContactIDs().map { ($0, engine.encodeContact($0) ?? []) } }
+        }
+        if let changelog {
             do {
-                bytes += try shard.withLock { try shard.store.write(engine: shard.engine, offsets: shard.nextOffsets) }
+                for shard in ordered {
+                    try changelog.publish(producer, partition: shard.partition, changes: changes[shard.partition] ?? [],
+                                          offsets: shard.nextOffsets, partitionState: shard.withLock { shard.engine.encodePartitionState() })
+                }
+                try producer.flush(timeoutMs: 120_000)
+            } catch {
+                fail("the state changelog \(changelog.topic) was not acknowledged: \(error)"); return
+            }
+            if deliveryFailures.load(ordering: .relaxed) > 0 {
+                fail("some changelog records could not be delivered; stopping so that the events are processed again after a restart"); return
+            }
+        }
+        for shard in ordered {
+            var offsets = shard.nextOffsets
+            if let marker = changelog?.acknowledgedMarker(shard.partition) { offsets[StateChangelog.localOffsetKey] = marker }
+            do {
+                bytes += try shard.withLock { try shard.store.write(engine: shard.engine, changes: changes[shard.partition] ?? [], offsets: offsets) }
             } catch {
                 fail("cannot write the checkpoint of partition \(shard.partition): \(error)"); return
             }
@@ -375,7 +486,10 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         shardsLock.lock()
         let shard = shards[p]
         shardsLock.unlock()
-        guard let shard else { return .ownedElsewhere(partition: Int(p), owner: nil) }
+        guard let shard else {
+            let owner = ownership?.owner(of: p).flatMap { $0 == advertisedAddress ? nil : $0 }
+            return .ownedElsewhere(partition: Int(p), owner: owner)
+        }
         switch shard.status {
         case .ready: break
         case .restoring: return .notReady("partition \(p) restoring")

@@ -14,6 +14,14 @@ public struct DaemonConfig: Sendable {
     public var deadLetterTopic = "leadscore.dlq"
     /// Optional compacted topic of each contact's latest score; nil disables it.
     public var scoresTopic: String?
+    /// Compacted changelog of contact state (scale-out: state follows its partition to any instance); nil keeps
+    /// state in the local checkpoints only.
+    public var stateTopic: String?
+    /// Compacted one-partition topic of partition ownership announcements (the 409 owner hint); nil disables.
+    public var ownersTopic: String?
+    /// The address other instances and clients should use for this instance's HTTP API (owner hints);
+    /// default: `http.host:port`, or the host name when listening on all interfaces.
+    public var advertisedAddress: String?
     public var rulesPath = "rules.yaml"
     public var dataDir = "data"
     public var checkpointIntervalSeconds = 10.0

@@ -13,10 +13,12 @@ final class PartitionShard: @unchecked Sendable {
 
     let partition: Int32
     let lock = NSLock()
-    var engine: PartitionEngine
+    let engine: PartitionEngine
     let store: CheckpointStore
     /// Next offset to read per input topic (what a checkpoint and a commit record).
     var nextOffsets: [String: Int64] = [:]
+    /// Offset of the state changelog marker the restored state covers (nil: none).
+    var changelogMarker: Int64?
     var status: Status = .restoring
     /// Offsets processed since the last checkpoint (nothing to write when false).
     var changedSinceCheckpoint = false

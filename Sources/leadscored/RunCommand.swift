@@ -53,6 +53,8 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 try await HTTPServer.run(host: cfg.httpHost, port: cfg.httpPort, status: daemon, registry: registry, logger: Logger(label: "leadscore.http")) { port in
                     logger.info("http listening on \(cfg.httpHost):\(port)")
+                    let wildcard = ["0.0.0.0", "::", ""].contains(cfg.httpHost)
+                    daemon.setAdvertisedAddress("\(wildcard ? ProcessInfo.processInfo.hostName : cfg.httpHost):\(port)")
                 }
             } catch is CancellationError {
             } catch {

@@ -17,6 +17,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Events with event time before this (ISO-8601) update state but publish no alerts (backfills).") var quietUntil: String?
     @Option(help: "Checkpoint interval, e.g. 10s.") var checkpointInterval: String?
     @Option(help: "earliest: rebuild partitions without usable checkpoint from the earliest retained offset.") var rebuildFrom: String?
+    @Option(help: "Compacted state changelog topic (scale-out: state follows its partition to any instance).") var stateTopic: String?
+    @Option(help: "Compacted one-partition topic of partition owners (409 owner hints).") var ownersTopic: String?
+    @Option(help: "HTTP address announced to other instances (default: host:port).") var advertise: String?
     @Option(name: .customLong("kafka-property"), help: "Any librdkafka property KEY=VALUE (repeatable).") var kafkaProperties: [String] = []
 
     func validate() throws {
@@ -29,6 +32,7 @@ struct RunOptions: ParsableArguments {
         o.inputTopics = inputTopics; o.rules = rules; o.dataDir = dataDir; o.httpHost = httpHost; o.httpPort = httpPort
         o.logLevel = logLevel; o.logFormat = logFormat; o.startFrom = startFrom; o.quietUntil = quietUntil
         o.checkpointInterval = checkpointInterval; o.rebuildFrom = rebuildFrom
+        o.stateTopic = stateTopic; o.ownersTopic = ownersTopic; o.advertise = advertise
         for p in kafkaProperties {
             let i = p.firstIndex(of: "=")!
             o.kafkaProperties[String(p[..<i])] = String(p[p.index(after: i)...])
