@@ -195,6 +195,10 @@ public final class KafkaConsumer: @unchecked Sendable {
         return out
     }
 
+    /// True when librdkafka considers the current assignment lost (session timed out, poll interval exceeded):
+    /// the partitions may already belong to another member, so nothing must be committed for them.
+    public var assignmentLost: Bool { rd_kafka_assignment_lost(rk) != 0 }
+
     /// The partition's high watermark (offset of the next message the broker will append) as last reported in
     /// a fetch response; nil before the first fetch. Non-blocking (librdkafka's cached value), so lag can be
     /// computed on the poll thread without a broker round trip.

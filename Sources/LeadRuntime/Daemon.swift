@@ -25,6 +25,11 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     private var joined = false
     private var fatalError: String?
     private var lastCheckpoint = Date()
+    /// When the poll thread last returned from a callback (to notice that the process was stopped).
+    private var lastCallbackEnd: Date?
+    /// After a stall longer than the session timeout the group has probably reassigned our partitions, and
+    /// librdkafka may not have noticed yet: no checkpoint or commit until a rebalance or this deadline.
+    private var checkpointFence: Date?
     private let deliveryFailures = ManagedAtomic<Int>(0)
     private var outputs: [OutputRecord] = []
     private var topicNames: [OpaquePointer?: String] = [:]
@@ -148,6 +153,8 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     // MARK: - consumer delegate (poll thread)
 
     public func consumer(_ consumer: KafkaConsumer, received batch: MessageBatch) {
+        noticeStall()
+        defer { lastCallbackEnd = Date() }
         metrics.batches.increment()
         metrics.batchSize.record(batch.count)
         for i in 0..<batch.count {
@@ -162,7 +169,25 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         maybeCheckpoint()
     }
 
-    public func consumerIdle(_ consumer: KafkaConsumer) { maybeCheckpoint() }
+    public func consumerIdle(_ consumer: KafkaConsumer) {
+        noticeStall()
+        maybeCheckpoint()
+        lastCallbackEnd = Date()
+    }
+
+    /// The poll thread came back after longer than the session timeout (SIGSTOP, a frozen VM, swapping):
+    /// another member may own our partitions by now. Fences checkpoints until the rebalance this causes.
+    private func noticeStall() {
+        guard let last = lastCallbackEnd else { return }
+        let gap = Date().timeIntervalSince(last)
+        if gap * 1000 > Double(sessionTimeoutMs) {
+            checkpointFence = Date().addingTimeInterval(max(3, 3 * Double(heartbeatIntervalMs) / 1000))
+            logger.warning("the poll thread was stalled for \(Int(gap * 1000)) ms (session timeout \(sessionTimeoutMs) ms): no checkpoint or commit until the group confirms the assignment")
+        }
+    }
+
+    private var sessionTimeoutMs: Int { Int(config.kafkaProperties["session.timeout.ms"] ?? "") ?? 45_000 }
+    private var heartbeatIntervalMs: Int { Int(config.kafkaProperties["heartbeat.interval.ms"] ?? "") ?? 3_000 }
 
     private func process(_ m: KafkaMessage, topic: String, shard: PartitionShard) {
         let offset = m.offset
@@ -230,6 +255,8 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     }
 
     public func consumer(_ consumer: KafkaConsumer, assigned partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        checkpointFence = nil
+        defer { lastCallbackEnd = Date() }
         var starts: [TopicPartition: Int64] = [:]
         for (p, tps) in Dictionary(grouping: partitions, by: \.partition).sorted(by: { $0.key < $1.key }) {
             let shard = shards[p] ?? openShard(p, topics: tps, consumer: consumer)
@@ -335,6 +362,8 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     }
 
     public func consumer(_ consumer: KafkaConsumer, revoking partitions: [TopicPartition], lost: Bool) {
+        defer { lastCallbackEnd = Date() }
+        checkpointFence = nil
         let ps = Set(partitions.map(\.partition))
         if lost {
             logger.warning("partitions \(ps.sorted()) were lost to the group: not committing for them")
@@ -383,6 +412,14 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     private func checkpoint(only: Set<Int32>?, reason: String) {
         lastCheckpoint = Date()
         guard fatalError == nil, let producer, let consumer else { return }
+        if let fence = checkpointFence {
+            if Date() < fence { return }
+            checkpointFence = nil
+        }
+        if consumer.assignmentLost {
+            logger.warning("assignment lost: not checkpointing or committing (\(reason)); waiting for the rebalance")
+            return
+        }
         let selected = shards.values.filter { only?.contains($0.partition) ?? true }.filter { $0.status == .ready && $0.changedSinceCheckpoint }
         if selected.isEmpty { return }
         let started = Date()

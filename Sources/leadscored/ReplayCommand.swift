@@ -26,6 +26,9 @@ struct ReplayCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the funnel: contacts per stage, conversion, median times, top rules (stdout with --out, else stderr).")
     var report = false
 
+    @Option(name: .customLong("contacts-out"), help: "Write every contact's final state here, one JSON object per line, as GET /contacts/{id} shows it.")
+    var contactsOut: String?
+
     @Option(name: .long, help: "Split events by contact id like the daemon's input topic (CRC-32 mod N).")
     var partitions: Int = 1
 
@@ -75,10 +78,29 @@ struct ReplayCommand: ParsableCommand {
             throw ExitCode(2)
         }
         stderr(session.summary)
+        if let contactsOut {
+            do { try writeContacts(session, to: contactsOut) } catch {
+                stderr("replay: cannot write \(contactsOut): \(error)")
+                throw ExitCode(2)
+            }
+        }
         // Records own stdout unless --out is given; the report then goes to stderr to keep stdout JSON lines.
         if report {
             if out != nil { print(session.reportText(), terminator: "") } else { stderr(session.reportText()) }
         }
+    }
+
+    /// The final views of all contacts (sorted by id), with the partition like the daemon's HTTP answer.
+    private func writeContacts(_ session: ReplaySession, to path: String) throws {
+        var out: [UInt8] = []
+        for (p, engine) in session.engines.enumerated() {
+            for id in engine.contactIDs.sorted() {
+                guard var json = engine.contact(id)?.json, json.last == UInt8(ascii: "}") else { continue }
+                json.removeLast()
+                out += json + Array(",\"partition\":\(p)}\n".utf8)
+            }
+        }
+        try Data(out).write(to: URL(fileURLWithPath: path))
     }
 
     private func replayFile(_ path: String, _ session: inout ReplaySession, _ sink: RecordSink) throws {

@@ -201,3 +201,27 @@ func recordDifference(_ got: [String: String], _ expected: [String: String]) -> 
     if let c = changed.first { text += "\npublished: \(got[c]!)\nreplay:    \(expected[c]!)" }
     return text
 }
+
+/// The example rules every end-to-end test scores with.
+let exampleRules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/examples/rules.yaml"
+
+/// `leadscored generate` keyed lines (`key<TAB>json`) and the matching plain JSONL.
+func generatedStream(events: Int, contacts: Int, seed: Int) throws -> (keyed: [String], jsonl: String) {
+    let (s, out, err) = try runToEnd(leadscoredBinary(), ["generate", "--events", "\(events)", "--contacts", "\(contacts)", "--seed", "\(seed)", "--keyed"])
+    guard s == 0 else { throw TestFailure("generate: \(err)") }
+    let keyed = out.split(separator: "\n").map(String.init)
+    return (keyed, keyed.map { String($0.split(separator: "\t", maxSplits: 1)[1]) }.joined(separator: "\n") + "\n")
+}
+
+/// What `replay --partitions N` publishes for the stream (by id), and every contact's final view (by contact id).
+func replayed(_ jsonl: String, partitions: Int, dir: String) throws -> (records: [String: String], contacts: [String: [String: Any]]) {
+    let file = dir + "/replay-in.jsonl", contactsFile = dir + "/replay-contacts.jsonl"
+    try jsonl.write(toFile: file, atomically: true, encoding: .utf8)
+    let (s, out, err) = try runToEnd(leadscoredBinary(), ["replay", "--rules", exampleRules, "--events", file, "--partitions", "\(partitions)", "--contacts-out", contactsFile])
+    guard s == 0 else { throw TestFailure("replay: \(err)") }
+    var contacts: [String: [String: Any]] = [:]
+    for line in try String(contentsOfFile: contactsFile, encoding: .utf8).split(separator: "\n") {
+        if let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let id = o["contact_id"] as? String { contacts[id] = o }
+    }
+    return (normalizedRecords(out.split(separator: "\n").map(String.init)).byId, contacts)
+}
