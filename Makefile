@@ -2,7 +2,7 @@
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: deps build release test demo bench clean
+.PHONY: deps build release test demo bench bench-thresholds clean
 
 ## Install the system packages (librdkafka-dev, kcat) when they are missing.
 deps:
@@ -27,8 +27,15 @@ demo: release
 	$(CURDIR)/.build/release/leadscored demo
 
 ## package-benchmark suites (their own package, outside `swift test`).
+## Tables of every suite, then the per-event allocation counts checked against Benchmarks/Thresholds (fails on a
+## regression beyond 10 %). `make bench-thresholds` records new thresholds after an intended change.
 bench: deps
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+	cd Benchmarks && $(SWIFT) package benchmark baseline check --check-absolute-path Thresholds/
+
+bench-thresholds: deps
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark thresholds update
+	cd Benchmarks && for f in Thresholds/*.json; do python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump({"mallocCountTotal": d["mallocCountTotal"]}, open(sys.argv[1], "w"), indent=2)' "$$f"; done
 
 clean:
 	rm -rf .build
