@@ -438,18 +438,35 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
             let engine = shard.engine
             changes[shard.partition] = shard.withLock { engine.takeDirtyContactIDs().map { ($0, engine.encodeContact($0) ?? []) } }
         }
+        if let scoresTopic = config.scoresTopic {
+            // The latest score of every contact changed since the last checkpoint (compacted by key downstream).
+            do {
+                for shard in ordered {
+                    for (id, _) in changes[shard.partition] ?? [] {
+                        guard let view = shard.withLock({ shard.engine.contact(id) }) else { continue }
+                        try producer.produce(topic: scoresTopic, key: Array(id.utf8), value: view.json, token: 0)
+                    }
+                }
+            } catch {
+                fail("cannot produce to \(scoresTopic): \(error)"); return
+            }
+        }
         if let changelog {
             do {
                 for shard in ordered {
                     try changelog.publish(producer, partition: shard.partition, changes: changes[shard.partition] ?? [],
                                           offsets: shard.nextOffsets, partitionState: shard.withLock { shard.engine.encodePartitionState() })
                 }
-                try producer.flush(timeoutMs: 120_000)
             } catch {
-                fail("the state changelog \(changelog.topic) was not acknowledged: \(error)"); return
+                fail("cannot produce to the state changelog \(changelog.topic): \(error)"); return
+            }
+        }
+        if changelog != nil || config.scoresTopic != nil {
+            do { try producer.flush(timeoutMs: 120_000) } catch {
+                fail("the state changelog / scores were not acknowledged: \(error)"); return
             }
             if deliveryFailures.load(ordering: .relaxed) > 0 {
-                fail("some changelog records could not be delivered; stopping so that the events are processed again after a restart"); return
+                fail("some changelog or score records could not be delivered; stopping so that the events are processed again after a restart"); return
             }
         }
         for shard in ordered {

@@ -19,7 +19,7 @@ import Testing
     func setUp(_ name: String, partitions: Int) throws -> Setup {
         let tag = "\(name)-\(UInt32.random(in: 0...UInt32.max))"
         let s = Setup(tag: tag, input: "in-\(tag)", stageChanges: "sc-\(tag)", alerts: "al-\(tag)", dir: scratchDir(name), config: scratchDir(name) + "/leadscore.yaml")
-        try broker.createTopics([s.input, s.stageChanges, s.alerts, "dlq-\(tag)", "state-\(tag)"], partitions: partitions)
+        try broker.createTopics([s.input, s.stageChanges, s.alerts, "dlq-\(tag)", "state-\(tag)", "scores-\(tag)"], partitions: partitions)
         try broker.createTopics(["owners-\(tag)"], partitions: 1)
         try """
         kafka:
@@ -35,6 +35,7 @@ import Testing
           dlq: dlq-\(tag)
           state: state-\(tag)
           owners: owners-\(tag)
+          scores: scores-\(tag)
         rules: \(exampleRules)
         checkpoint:
           interval: 1s
@@ -119,6 +120,19 @@ import Testing
         #expect(eventually(90) { caughtUp([pa], partitions: 4) }, "\(a.log.suffix(1500))")
         #expect(try outputs(s).byId == expected)
         #expect(a.terminate().0 == 0)
+        // The scores topic's latest record per contact is replay's final state (without the partition).
+        var latest: [String: [String: Any]] = [:]
+        for m in try kcatConsume(broker.bootstrap, topic: "scores-\(s.tag)") {
+            guard let key = m["key"] as? String, let payload = m["payload"] as? String,
+                  let o = try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else { continue }
+            latest[key] = o
+        }
+        #expect(latest.count == views.count)
+        let stale = views.filter { id, v in
+            var v = v; v["partition"] = nil
+            return latest[id].map { !NSDictionary(dictionary: $0).isEqual(to: v) } ?? true
+        }
+        #expect(stale.isEmpty, "\(stale.count) contacts' latest score differs from replay, e.g. \(stale.first.map { "\($0.key): \(latest[$0.key] ?? [:]) vs \($0.value)" } ?? "")")
 
         try FileManager.default.removeItem(atPath: "\(s.dir)/data-a")
         let a2 = try start(s, "a")
