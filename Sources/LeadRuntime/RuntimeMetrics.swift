@@ -45,12 +45,12 @@ public final class RuntimeMetrics: Sendable {
 
     /// The counter of one stage transition (`leadscore_stage_changes_total{from,to}`).
     public func stageChange(from: Stage, to: Stage) -> Counter {
-        counter("leadscore_stage_changes_total", [("from", from.name), ("to", to.name)])
+        counter(label: "leadscore_stage_changes_total", [("from", from.name), ("to", to.name)])
     }
 
     /// The counter of alerts for one reason and priority 1–3 (`leadscore_alerts_total{reason,priority}`).
     public func alert(intent: Bool, priority: UInt8) -> Counter {
-        counter("leadscore_alerts_total", [("reason", intent ? "intent" : "stage"), ("priority", "P\(priority)")])
+        counter(label: "leadscore_alerts_total", [("reason", intent ? "intent" : "stage"), ("priority", "P\(priority)")])
     }
 
     /// Messages behind the partition's high watermark (refreshed at each checkpoint interval).
@@ -74,7 +74,7 @@ public final class RuntimeMetrics: Sendable {
         for g in gone { g.destroy() }
     }
 
-    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+    private func counter(label: String, _ dimensions: [(String, String)]) -> Counter {
         let key = label + dimensions.map { "|" + $0.1 }.joined()
         return labelled.withLock { table in
             if let c = table[key] { return c }
