@@ -34,7 +34,10 @@ public enum SegmentDecoder {
         var messageId: String?
         var userId: String?
         var anonymousId: String?
+        /// The timestamp's text, kept only when it did not parse (for the error message) or had escapes.
         var timestamp: String?
+        /// The parsed timestamp (parsed straight from the buffer: no String for the common case).
+        var time: EventTime?
         var timestampPresent = false
         var eventName: String?
         var path: String?
@@ -64,7 +67,7 @@ public enum SegmentDecoder {
                 throw InvalidEvent(.missingContactId, "no userId or anonymousId")
             }
             guard timestampPresent else { throw InvalidEvent(.badTimestamp, "missing timestamp") }
-            guard let ts = timestamp, let t = ISO8601.parse(ts) else {
+            guard let t = time ?? timestamp.flatMap(ISO8601.parse) else {
                 throw InvalidEvent(.badTimestamp, "timestamp is not an ISO-8601 date-time with offset: \(timestamp.map { "\"\($0.prefix(64))\"" } ?? "not a string")")
             }
             if propertiesBad { throw InvalidEvent(.badProperties, "properties is not an object") }
@@ -109,7 +112,18 @@ public enum SegmentDecoder {
             case .messageId: f.messageId = try optionalString(&s)
             case .userId: f.userId = try optionalString(&s)
             case .anonymousId: f.anonymousId = try optionalString(&s)
-            case .timestamp: f.timestampPresent = true; f.timestamp = try optionalString(&s)
+            case .timestamp:
+                f.timestampPresent = true
+                if s.peek() == 0x22 {
+                    let (r, escaped) = try s.scanString()
+                    let raw = UnsafeRawBufferPointer(rebasing: s.bytes[r])
+                    if !escaped, let t = ISO8601.parse(raw) { f.time = t; f.timestamp = nil } else {
+                        f.time = nil
+                        f.timestamp = escaped ? JSONScanner.unescape(raw) : String(decoding: raw, as: UTF8.self)
+                    }
+                } else {
+                    f.time = nil; f.timestamp = nil; try s.skipValue()
+                }
             case .event: f.eventName = try optionalString(&s)
             case .properties:
                 if s.peek() == 0x7B { f.propertiesBad = false; try readProperties(&s, into: &f) } else { f.propertiesBad = true; try s.skipValue() }
