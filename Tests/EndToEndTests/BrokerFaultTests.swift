@@ -6,7 +6,6 @@ import Testing
 /// ~1 MiB per partition) stays inside the built-in cluster's ~5 MiB per-partition retention.
 @Suite(.serialized) final class BrokerFaultTests {
     let broker: DevBroker
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     init() throws { broker = try DevBroker(brokers: 3) }
 
@@ -15,35 +14,11 @@ import Testing
         let (input, sc, al, dlq) = ("in-\(tag)", "sc-\(tag)", "al-\(tag)", "dlq-\(tag)")
         try broker.createTopics([input, sc, al, dlq], partitions: 6)
         let dir = scratchDir("faults")
-        let (s, out, _) = try runToEnd(leadscoredBinary(), ["generate", "--events", "20000", "--contacts", "2000", "--seed", "77", "--keyed"])
-        #expect(s == 0)
-        let keyed = out.split(separator: "\n").map(String.init)
-        let jsonl = keyed.map { String($0.split(separator: "\t", maxSplits: 1)[1]) }.joined(separator: "\n") + "\n"
-        try jsonl.write(toFile: dir + "/in.jsonl", atomically: true, encoding: .utf8)
-        let (rs, rout, _) = try runToEnd(leadscoredBinary(), ["replay", "--rules", repo + "/examples/rules.yaml", "--events", dir + "/in.jsonl", "--partitions", "6"])
-        #expect(rs == 0)
-        let expected = normalizedRecords(rout.split(separator: "\n").map(String.init)).byId
+        let (keyed, jsonl) = try generatedStream(events: 20_000, contacts: 2000, seed: 77)
+        let expected = try replayed(jsonl, partitions: 6, dir: dir).records
         #expect(expected.count > 500, "replay should yield plenty of stage changes and alerts")
-
-        try """
-        kafka:
-          bootstrap_servers: \(broker.bootstrap)
-          group_id: g-\(tag)
-          properties:
-            session.timeout.ms: "6000"
-            heartbeat.interval.ms: "500"
-        topics:
-          inputs: [\(input)]
-          stage_changes: \(sc)
-          alerts: \(al)
-          dlq: \(dlq)
-        rules: \(repo)/examples/rules.yaml
-        data_dir: \(dir)/data
-        checkpoint:
-          interval: 1s
-        http:
-          port: 0
-        """.write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
+        try writeDaemonConfig(dir + "/c.yaml", bootstrap: broker.bootstrap, group: "g-\(tag)", input: input,
+                              topics: [("stage_changes", sc), ("alerts", al), ("dlq", dlq)], dataDir: dir + "/data")
         let d = try DaemonUnderTest(["--config", dir + "/c.yaml"], logPath: dir + "/daemon.log")
         #expect(eventually(30) { d.log.contains("assigned ") })
 

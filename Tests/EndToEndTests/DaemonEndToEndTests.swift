@@ -7,8 +7,6 @@ import Testing
 /// ~330 bytes over 8 partitions (~2 MiB per partition), so nothing is evicted before it is read.
 @Suite(.serialized) final class DaemonEndToEndTests {
     let broker: DevBroker
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    var rules: String { repo + "/examples/rules.yaml" }
 
     init() throws { broker = try DevBroker(brokers: 1) }
 
@@ -24,46 +22,19 @@ import Testing
         try broker.createTopics([s.input, s.stageChanges, s.alerts, s.dlq], partitions: partitions)
         var withConfig = s
         withConfig.config = s.dir + "/leadscore.yaml"
-        try """
-        kafka:
-          bootstrap_servers: \(broker.bootstrap)
-          group_id: \(s.group)
-          properties:
-            session.timeout.ms: "6000"
-            heartbeat.interval.ms: "500"
-        topics:
-          inputs: [\(s.input)]
-          stage_changes: \(s.stageChanges)
-          alerts: \(s.alerts)
-          dlq: \(s.dlq)
-        rules: \(rules)
-        data_dir: \(s.dir)/data
-        checkpoint:
-          interval: 1s
-        http:
-          port: 0
-        log:
-          format: text
-        \(extraConfig)
-        """.write(toFile: withConfig.config, atomically: true, encoding: .utf8)
+        try writeDaemonConfig(withConfig.config, bootstrap: broker.bootstrap, group: s.group, input: s.input,
+                              topics: [("stage_changes", s.stageChanges), ("alerts", s.alerts), ("dlq", s.dlq)],
+                              dataDir: s.dir + "/data", extra: extraConfig)
         return withConfig
     }
 
-    /// `generate` keyed lines and the matching plain JSONL.
     func stream(events: Int, contacts: Int, seed: Int) throws -> (keyed: [String], jsonl: String) {
-        let (s, out, err) = try runToEnd(leadscoredBinary(), ["generate", "--events", "\(events)", "--contacts", "\(contacts)", "--seed", "\(seed)", "--keyed"])
-        guard s == 0 else { throw TestFailure("generate: \(err)") }
-        let keyed = out.split(separator: "\n").map(String.init)
-        return (keyed, keyed.map { String($0.split(separator: "\t", maxSplits: 1)[1]) }.joined(separator: "\n") + "\n")
+        try generatedStream(events: events, contacts: contacts, seed: seed)
     }
 
     /// What `replay --partitions N` publishes for the stream, by id.
     func replay(_ jsonl: String, partitions: Int, dir: String) throws -> [String: String] {
-        let file = dir + "/replay-in.jsonl"
-        try jsonl.write(toFile: file, atomically: true, encoding: .utf8)
-        let (s, out, err) = try runToEnd(leadscoredBinary(), ["replay", "--rules", rules, "--events", file, "--partitions", "\(partitions)"])
-        guard s == 0 else { throw TestFailure("replay: \(err)") }
-        return normalizedRecords(out.split(separator: "\n").map(String.init)).byId
+        try replayed(jsonl, partitions: partitions, dir: dir).records
     }
 
     func outputs(_ s: Setup) throws -> (byId: [String: String], duplicates: Int, conflicting: Int) {

@@ -21,29 +21,9 @@ import Testing
         let s = Setup(tag: tag, input: "in-\(tag)", stageChanges: "sc-\(tag)", alerts: "al-\(tag)", dir: scratchDir(name), config: scratchDir(name) + "/leadscore.yaml")
         try broker.createTopics([s.input, s.stageChanges, s.alerts, "dlq-\(tag)", "state-\(tag)", "scores-\(tag)"], partitions: partitions)
         try broker.createTopics(["owners-\(tag)"], partitions: 1)
-        try """
-        kafka:
-          bootstrap_servers: \(broker.bootstrap)
-          group_id: g-\(tag)
-          properties:
-            session.timeout.ms: "6000"
-            heartbeat.interval.ms: "500"
-        topics:
-          inputs: [\(s.input)]
-          stage_changes: \(s.stageChanges)
-          alerts: \(s.alerts)
-          dlq: dlq-\(tag)
-          state: state-\(tag)
-          owners: owners-\(tag)
-          scores: scores-\(tag)
-        rules: \(exampleRules)
-        checkpoint:
-          interval: 1s
-        http:
-          port: 0
-        log:
-          format: text
-        """.write(toFile: s.config, atomically: true, encoding: .utf8)
+        try writeDaemonConfig(s.config, bootstrap: broker.bootstrap, group: "g-\(tag)", input: s.input,
+                              topics: [("stage_changes", s.stageChanges), ("alerts", s.alerts), ("dlq", "dlq-\(tag)"),
+                                       ("state", "state-\(tag)"), ("owners", "owners-\(tag)"), ("scores", "scores-\(tag)")])
         return s
     }
 

@@ -225,3 +225,25 @@ func replayed(_ jsonl: String, partitions: Int, dir: String) throws -> (records:
     }
     return (normalizedRecords(out.split(separator: "\n").map(String.init)).byId, contacts)
 }
+
+/// Writes the config the end-to-end daemons run with: a fast group (6 s session), 1 s checkpoints, any free
+/// HTTP port, the example rules. `topics` are the `topics:` entries besides `inputs` (stage_changes, alerts, dlq, …).
+func writeDaemonConfig(_ path: String, bootstrap: String, group: String, input: String, topics: [(String, String)],
+                       dataDir: String? = nil, extra: String = "") throws {
+    var yaml = """
+    kafka:
+      bootstrap_servers: \(bootstrap)
+      group_id: \(group)
+      properties:
+        session.timeout.ms: "6000"
+        heartbeat.interval.ms: "500"
+    topics:
+      inputs: [\(input)]
+
+    """
+    for (k, v) in topics { yaml += "  \(k): \(v)\n" }
+    yaml += "rules: \(exampleRules)\n"
+    if let dataDir { yaml += "data_dir: \(dataDir)\n" }
+    yaml += "checkpoint:\n  interval: 1s\nhttp:\n  port: 0\nlog:\n  format: text\n" + extra + "\n"
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+}
