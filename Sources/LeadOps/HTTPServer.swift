@@ -6,9 +6,6 @@ import Prometheus
 
 /// The daemon's HTTP surface (CONTRACTS §5): Prometheus metrics, liveness, readiness and contact queries.
 public enum HTTPServer {
-    /// The executor every request handler runs on: probes answer even when the cooperative pool is saturated.
-    static let executor = DedicatedExecutor(label: "leadscore.http")
-
     /// Serves until the surrounding task is cancelled. `onListening` receives the bound port (useful with port 0).
     public static func run(host: String, port: Int, status: any DaemonStatusProvider, registry: PrometheusCollectorRegistry,
                            logger: Logger, onListening: @escaping @Sendable (Int) -> Void) async throws {
@@ -18,7 +15,9 @@ public enum HTTPServer {
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
             logger: logger
         )
-        try await withTaskExecutorPreference(executor) { try await app.run() }
+        // Handlers run on Swift's cooperative pool: the daemon keeps every blocking call (librdkafka, fsync,
+        // flushes) on its own threads so that /healthz and /readyz always get a thread.
+        try await app.run()
     }
 
     static func makeRouter(status: any DaemonStatusProvider, registry: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {

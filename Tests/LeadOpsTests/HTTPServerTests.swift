@@ -147,37 +147,6 @@ private func parsePrometheus(_ text: String) throws -> [String: Double] {
         _ = await server.result
     }
 
-    @Test func probesAnswerWhileTheCooperativePoolIsBlocked() async throws {
-        let fake = FakeDaemon()
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let server = Task {
-            try await HTTPServer.run(host: "127.0.0.1", port: 0, status: fake, registry: PrometheusCollectorRegistry(),
-                                     logger: Logger(label: "test.http")) { port in portSink.yield(port) }
-        }
-        defer { server.cancel() }
-        var it = ports.makeAsyncIterator()
-        let port = try #require(await it.next())
-
-        // Occupy every cooperative thread with a task that blocks until curl has its answer (or 20 s pass).
-        let width = ProcessInfo.processInfo.activeProcessorCount
-        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        let blockers = (0..<width).map { _ in
-            Task.detached { started.signal(); _ = release.wait(timeout: .now() + 20) }
-        }
-        let reply: Result<HTTPReply, any Error> = await withCheckedContinuation { k in
-            DispatchQueue.global().async {
-                for _ in 0..<width { started.wait() }
-                let r = blockingGet("http://127.0.0.1:\(port)/healthz")
-                for _ in 0..<width { release.signal() }
-                k.resume(returning: r)
-            }
-        }
-        for b in blockers { await b.value }
-        let health = try reply.get()
-        #expect(health.status == 200)
-        #expect(health.body == "ok\n")
-    }
-
     @Test func everyRuntimeMetricRendersAsValidPrometheusText() async throws {
         // The metrics RuntimeMetrics declares (read from its source), made through the factory the daemon
         // bootstraps, render as parseable text under their own names.
