@@ -99,15 +99,9 @@ final class CheckpointStore {
         throw RestoreError.noneUsable(problems.joined(separator: "; "))
     }
 
-    /// Writes the contacts changed since the last checkpoint (or a new base when deltas outgrow it).
+    /// Writes the contacts changed since the last checkpoint — taken and encoded by the caller, who publishes
+    /// the same bytes to the state changelog — or a new base of every contact when deltas outgrow it.
     /// Returns the bytes written.
-    @discardableResult
-    func write(engine: PartitionEngine, offsets: [String: Int64]) throws -> Int {
-        let dirty = engine.takeDirtyContactIDs()
-        return try write(engine: engine, changes: dirty.map { ($0, engine.encodeContact($0) ?? []) }, offsets: offsets)
-    }
-
-    /// Same, with the changed contacts already taken and encoded (the changelog publishes the same bytes).
     @discardableResult
     func write(engine: PartitionEngine, changes: [(String, [UInt8])], offsets: [String: Int64]) throws -> Int {
         let needBase = generation == 0 || sequence >= 64 || deltaBytes > max(baseBytes, 1 << 20)
