@@ -3,49 +3,57 @@ public enum ISO8601 {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM|±HH)`. A time without an offset is rejected:
     /// an event time must be unambiguous. Fractions beyond microseconds are truncated.
     public static func parse<C: Collection>(_ s: C) -> EventTime? where C.Element == UInt8 {
-        var it = Array(s)[...]
-        func digits(_ n: Int) -> Int? {
-            guard it.count >= n else { return nil }
+        let bytes = Array(s)
+        return bytes.withUnsafeBytes { parse($0) }
+    }
+
+    /// The decoder's path: straight from the message buffer, no copy, no allocation.
+    public static func parse(_ b: UnsafeRawBufferPointer) -> EventTime? {
+        let n = b.count
+        var i = 0
+        @inline(__always) func digits(_ k: Int) -> Int? {
+            guard i + k <= n else { return nil }
             var v = 0
-            for _ in 0..<n {
-                let c = it.first!
+            for j in 0..<k {
+                let c = b[i + j]
                 guard c >= 48 && c <= 57 else { return nil }
                 v = v * 10 + Int(c - 48)
-                it.removeFirst()
             }
+            i += k
             return v
         }
-        func expect(_ c: UInt8) -> Bool {
-            guard it.first == c else { return false }
-            it.removeFirst(); return true
+        @inline(__always) func expect(_ c: UInt8) -> Bool {
+            guard i < n, b[i] == c else { return false }
+            i += 1; return true
         }
         guard let year = digits(4), expect(45), let month = digits(2), expect(45), let day = digits(2) else { return nil }
-        guard let sep = it.first, sep == 84 || sep == 116 else { return nil }   // T or t
-        it.removeFirst()
+        guard i < n, b[i] == 84 || b[i] == 116 else { return nil }   // T or t
+        i += 1
         guard let hour = digits(2), expect(58), let minute = digits(2), expect(58), let second = digits(2) else { return nil }
         guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
               hour <= 23, minute <= 59, second <= 59 else { return nil }
         var micros: Int64 = 0
-        if it.first == 46 {   // .
-            it.removeFirst()
-            var n = 0
-            while let c = it.first, c >= 48 && c <= 57 {
-                if n < 6 { micros = micros * 10 + Int64(c - 48) }
-                n += 1
-                it.removeFirst()
+        if i < n, b[i] == 46 {   // .
+            i += 1
+            var k = 0
+            while i < n, b[i] >= 48 && b[i] <= 57 {
+                if k < 6 { micros = micros * 10 + Int64(b[i] - 48) }
+                k += 1
+                i += 1
             }
-            guard n > 0 else { return nil }
-            for _ in n..<max(n, 6) { micros *= 10 }
+            guard k > 0 else { return nil }
+            for _ in k..<max(k, 6) { micros *= 10 }
         }
         var offset = 0
-        guard let z = it.first else { return nil }
+        guard i < n else { return nil }
+        let z = b[i]
         if z == 90 || z == 122 {   // Z z
-            it.removeFirst()
+            i += 1
         } else if z == 43 || z == 45 {   // + -
-            it.removeFirst()
+            i += 1
             guard let oh = digits(2), oh <= 23 else { return nil }
             var om = 0
-            if !it.isEmpty {
+            if i < n {
                 _ = expect(58)
                 guard let m = digits(2), m <= 59 else { return nil }
                 om = m
@@ -54,7 +62,7 @@ public enum ISO8601 {
         } else {
             return nil
         }
-        guard it.isEmpty else { return nil }
+        guard i == n else { return nil }
         let days = Int64(daysFromCivil(year: year, month: month, day: day))
         let secs = days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
         return secs * 1_000_000 + micros

@@ -32,6 +32,16 @@ struct JSONScanner {
         i += 1
         let start = i
         var escaped = false
+        // Eight bytes at a time while none is a quote, a backslash or a control character (SWAR: a byte
+        // equal to x shows up as a zero byte of w ^ x; `hasLess` finds bytes below 0x20).
+        if let base = bytes.baseAddress {
+            while i + 8 <= bytes.count {
+                let w = (base + i).loadUnaligned(as: UInt64.self)
+                if Self.hasZeroByte(w ^ 0x2222_2222_2222_2222) | Self.hasZeroByte(w ^ 0x5C5C_5C5C_5C5C_5C5C)
+                    | Self.hasByteBelow0x20(w) != 0 { break }
+                i += 8
+            }
+        }
         while i < bytes.count {
             let c = bytes[i]
             if c == 0x22 { let r = start..<i; i += 1; return (r, escaped) }
@@ -46,7 +56,10 @@ struct JSONScanner {
                     i += 5
                     continue
                 }
-                guard [0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74].contains(e) else { throw Malformed() }
+                switch e {
+                case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: break
+                default: throw Malformed()
+                }
                 i += 1
                 continue
             }
@@ -54,6 +67,14 @@ struct JSONScanner {
             i += 1
         }
         throw Malformed()
+    }
+
+    @inline(__always) static func hasZeroByte(_ v: UInt64) -> UInt64 {
+        (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080
+    }
+
+    @inline(__always) static func hasByteBelow0x20(_ v: UInt64) -> UInt64 {
+        (v &- 0x2020_2020_2020_2020) & ~v & 0x8080_8080_8080_8080
     }
 
     /// Reads a string value as a Swift String (escapes decoded).

@@ -29,8 +29,9 @@ public enum SegmentDecoder {
 
     /// The raw fields collected from one document; validated by `event()`.
     struct Fields {
-        var type: String?
-        var typeIsString = true
+        /// The recognized `type`; `typeText` keeps an unrecognized one for the error message.
+        var kind: SegmentEvent.Kind?
+        var typeText: String?
         var messageId: String?
         var userId: String?
         var anonymousId: String?
@@ -41,7 +42,8 @@ public enum SegmentDecoder {
         var timestampPresent = false
         var eventName: String?
         var path: String?
-        var url: String?
+        /// The path of `properties.url` (computed while reading it).
+        var urlPath: String?
         var propertiesBad = false
         var traitsBad = false
         var contextBad = false
@@ -50,16 +52,9 @@ public enum SegmentDecoder {
         var contextTraits: [(name: String, value: TraitValue)] = []
 
         func event() throws(InvalidEvent) -> SegmentEvent {
-            guard let type else { throw InvalidEvent(.unknownType, "missing type") }
-            let kind: SegmentEvent.Kind
-            switch type {
-            case "track": kind = .track
-            case "identify": kind = .identify
-            case "page": kind = .page
-            case "screen": kind = .screen
-            case "group": kind = .group
-            case "alias": kind = .alias
-            default: throw InvalidEvent(.unknownType, "unknown type \"\(type.prefix(64))\"")
+            guard let kind else {
+                guard let typeText else { throw InvalidEvent(.unknownType, "missing type") }
+                throw InvalidEvent(.unknownType, "unknown type \"\(typeText.prefix(64))\"")
             }
             guard let messageId, !messageId.isEmpty else { throw InvalidEvent(.missingMessageId, "missing messageId") }
             let contact: String
@@ -78,11 +73,12 @@ public enum SegmentDecoder {
             var ev = SegmentEvent(kind: kind, messageId: messageId, contactId: contact, timestamp: t)
             switch kind {
             case .track: ev.eventName = eventName
-            case .page: ev.pagePath = path ?? url.flatMap(Self.path(ofURL:))
+            case .page: ev.pagePath = path ?? urlPath
             default: break
             }
             switch kind {
-            case .identify: ev.traits = contextTraits + traits   // `traits` wins over context.traits
+            case .identify:   // `traits` wins over context.traits: it comes later
+                ev.traits = contextTraits.isEmpty ? traits : (traits.isEmpty ? contextTraits : contextTraits + traits)
             case .track, .page, .screen: ev.traits = contextTraits
             case .group, .alias: break
             }
@@ -91,16 +87,39 @@ public enum SegmentDecoder {
 
         /// The path of a URL (`https://x.com/pricing?a=1` → `/pricing`); nil when it has none.
         static func path(ofURL url: String) -> String? {
-            var rest = Substring(url)
-            if let colon = rest.firstIndex(of: ":"), rest[colon...].hasPrefix("://") {
-                rest = rest[rest.index(colon, offsetBy: 3)...]
-                guard let slash = rest.firstIndex(of: "/") else { return nil }
-                rest = rest[slash...]
-            } else if !rest.hasPrefix("/") {
+            var url = url
+            return url.withUTF8 { path(ofURL: UnsafeRawBufferPointer($0)) }
+        }
+
+        /// The same on the URL's UTF-8 bytes: scheme `x://`, then host up to the first `/`; or a bare `/…`.
+        static func path(ofURL b: UnsafeRawBufferPointer) -> String? {
+            let n = b.count
+            var start = 0
+            if let colon = b.firstIndex(of: 0x3A), colon + 2 < n, b[colon + 1] == 0x2F, b[colon + 2] == 0x2F {
+                var j = colon + 3
+                while j < n && b[j] != 0x2F { j += 1 }
+                guard j < n else { return nil }
+                start = j
+            } else if n == 0 || b[0] != 0x2F {
                 return nil
             }
-            if let q = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<q] }
-            return rest.isEmpty ? nil : String(rest)
+            var end = start
+            while end < n && b[end] != 0x3F && b[end] != 0x23 { end += 1 }   // ? #
+            return end == start ? nil : String(decoding: UnsafeRawBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
+        }
+    }
+
+    /// `type` from its raw (unescaped) bytes.
+    private static func kind(_ s: JSONScanner, _ r: Range<Int>) -> SegmentEvent.Kind? {
+        switch r.count {
+        case 4: return s.rawEquals(r, "page") ? .page : nil
+        case 5:
+            if s.rawEquals(r, "track") { return .track }
+            if s.rawEquals(r, "group") { return .group }
+            return s.rawEquals(r, "alias") ? .alias : nil
+        case 6: return s.rawEquals(r, "screen") ? .screen : nil
+        case 8: return s.rawEquals(r, "identify") ? .identify : nil
+        default: return nil
         }
     }
 
@@ -108,7 +127,20 @@ public enum SegmentDecoder {
         try forEachMember(&s) { s, k, escaped in
             switch escaped ? StaticKey.none : StaticKey(s, k) {
             case .type:
-                if s.peek() == 0x22 { f.type = try s.readString() } else { f.type = "(not a string)"; try s.skipValue() }
+                f.kind = nil; f.typeText = nil
+                if s.peek() == 0x22 {
+                    let (r, escaped) = try s.scanString()
+                    if !escaped, let k = kind(s, r) { f.kind = k } else {
+                        let raw = UnsafeRawBufferPointer(rebasing: s.bytes[r])
+                        let text = escaped ? JSONScanner.unescape(raw) : String(decoding: raw, as: UTF8.self)
+                        var bytes = Array(text.utf8)
+                        f.kind = bytes.withUnsafeBytes { b in kind(JSONScanner(b), 0..<b.count) }
+                        if f.kind == nil { f.typeText = text }
+                        bytes.removeAll()
+                    }
+                } else {
+                    f.typeText = "(not a string)"; try s.skipValue()
+                }
             case .messageId: f.messageId = try optionalString(&s)
             case .userId: f.userId = try optionalString(&s)
             case .anonymousId: f.anonymousId = try optionalString(&s)
@@ -166,7 +198,15 @@ public enum SegmentDecoder {
         try forEachMember(&s) { s, k, escaped in
             switch escaped ? StaticKey.none : StaticKey(s, k) {
             case .path: f.path = try optionalString(&s)
-            case .url: f.url = try optionalString(&s)
+            case .url:
+                f.urlPath = nil
+                if s.peek() == 0x22 {
+                    let (r, escaped) = try s.scanString()
+                    let raw = UnsafeRawBufferPointer(rebasing: s.bytes[r])
+                    f.urlPath = escaped ? Fields.path(ofURL: JSONScanner.unescape(raw)) : Fields.path(ofURL: raw)
+                } else {
+                    try s.skipValue()
+                }
             default: try s.skipValue(depth: 1)
             }
         }
@@ -196,31 +236,48 @@ public enum SegmentDecoder {
             case 0x7B, 0x5B: try s.skipValue(depth: 2); value = .other
             default:
                 let r = try s.scanNumber()
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: s.bytes[r]), as: UTF8.self)
-                value = Double(text).map { .number($0) } ?? .other
+                value = number(UnsafeRawBufferPointer(rebasing: s.bytes[r])).map { .number($0) } ?? .other
             }
             if let i = out.firstIndex(where: { $0.name == name }) { out[i].value = value } else { out.append((name, value)) }
         }
         return out
     }
 
+    /// A validated JSON number's value: integers of up to 15 digits exactly without a String (titles and
+    /// head counts are small integers), anything else through the standard library's parser.
+    static func number(_ b: UnsafeRawBufferPointer) -> Double? {
+        let negative = b.first == 0x2D
+        let digits = b.count - (negative ? 1 : 0)
+        if digits > 0 && digits <= 15 {
+            var v: Int64 = 0
+            var plain = true
+            for j in (negative ? 1 : 0)..<b.count {
+                let c = b[j]
+                guard c >= 0x30 && c <= 0x39 else { plain = false; break }
+                v = v * 10 + Int64(c - 0x30)
+            }
+            if plain { return negative ? (v == 0 ? -0.0 : -Double(v)) : Double(v) }
+        }
+        return Double(String(decoding: b, as: UTF8.self))
+    }
+
     /// The keys the decoder looks at, recognized from raw bytes.
     private enum StaticKey {
         case type, messageId, userId, anonymousId, timestamp, event, properties, traits, context, path, url, none
 
+        /// By length first, so most keys cost one comparison.
         init(_ s: JSONScanner, _ r: Range<Int>) {
-            if s.rawEquals(r, "type") { self = .type }
-            else if s.rawEquals(r, "messageId") { self = .messageId }
-            else if s.rawEquals(r, "userId") { self = .userId }
-            else if s.rawEquals(r, "anonymousId") { self = .anonymousId }
-            else if s.rawEquals(r, "timestamp") { self = .timestamp }
-            else if s.rawEquals(r, "event") { self = .event }
-            else if s.rawEquals(r, "properties") { self = .properties }
-            else if s.rawEquals(r, "traits") { self = .traits }
-            else if s.rawEquals(r, "context") { self = .context }
-            else if s.rawEquals(r, "path") { self = .path }
-            else if s.rawEquals(r, "url") { self = .url }
-            else { self = .none }
+            switch r.count {
+            case 3: self = s.rawEquals(r, "url") ? .url : .none
+            case 4: self = s.rawEquals(r, "type") ? .type : (s.rawEquals(r, "path") ? .path : .none)
+            case 5: self = s.rawEquals(r, "event") ? .event : .none
+            case 6: self = s.rawEquals(r, "userId") ? .userId : (s.rawEquals(r, "traits") ? .traits : .none)
+            case 7: self = s.rawEquals(r, "context") ? .context : .none
+            case 9: self = s.rawEquals(r, "messageId") ? .messageId : (s.rawEquals(r, "timestamp") ? .timestamp : .none)
+            case 10: self = s.rawEquals(r, "properties") ? .properties : .none
+            case 11: self = s.rawEquals(r, "anonymousId") ? .anonymousId : .none
+            default: self = .none
+            }
         }
     }
 }
