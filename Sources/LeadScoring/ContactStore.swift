@@ -18,14 +18,16 @@ final class ContactStore {
         base.deallocate()
     }
 
+    /// Addressors, not get/set: reading `contacts[i].id` loads that field in place instead of copying the
+    /// whole contact (and retaining its id and blob) first.
     subscript(i: Int) -> ContactState {
-        @inline(__always) get {
+        @inline(__always) unsafeAddress {
             precondition(i >= 0 && i < count, "contact index out of range")
-            return base[i]
+            return UnsafePointer(base + i)
         }
-        @inline(__always) _modify {
+        @inline(__always) unsafeMutableAddress {
             precondition(i >= 0 && i < count, "contact index out of range")
-            yield &base[i]
+            return base + i
         }
     }
 

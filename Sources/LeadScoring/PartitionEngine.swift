@@ -75,7 +75,7 @@ struct EngineCore {
     private var dirtyList: [Int32] = []
     /// Page path → bits of the page patterns it matches (paths repeat, so no regex runs per event).
     private var pageCache = StringTable<UInt64>()
-    private var traitCache: [TraitKey: TraitBits] = [:]
+    private var traitCache = TraitValueCache()
 
     // Counters (the daemon exports them; `replay --report` prints them).
     var eventsScored = 0
@@ -166,19 +166,13 @@ struct EngineCore {
         return ctx
     }
 
-    struct TraitKey: Hashable {
-        var trait: Int
-        var value: TraitValue
-    }
-
     /// The test bits a trait value satisfies (values repeat — titles, industries — so regexes run once per value).
     private mutating func traitValueBits(_ ti: Int, _ value: TraitValue) -> TraitBits {
-        let key = TraitKey(trait: ti, value: value)
-        if let b = traitCache[key] { return b }
+        let h = TraitValueCache.hash(ti, value)
+        if let b = traitCache.find(ti, value, hash: h) { return b }
         var bits = TraitBits()
         for b in compiled.testsOfTrait[ti] where CompiledRules.holds(compiled.traitTests[b].test, value) { bits.set(b) }
-        if traitCache.count >= 65_536 { traitCache.removeAll(keepingCapacity: true) }
-        traitCache[key] = bits
+        traitCache.insert(ti, value, hash: h, bits: bits)
         return bits
     }
 
