@@ -22,6 +22,7 @@ public struct ConfigOverrides: Sendable {
     public var stateTopic: String?
     public var ownersTopic: String?
     public var advertise: String?
+    public var processingThreads: Int?
     public var kafkaProperties: [String: String] = [:]
     public init() {}
 }
@@ -50,7 +51,7 @@ public enum ConfigLoader {
         "kafka": ["bootstrap_servers", "group_id", "group_instance_id", "client_id", "properties"],
         "topics": ["inputs", "stage_changes", "alerts", "dlq", "scores", "state", "owners"],
         "checkpoint": ["interval"],
-        "consumer": ["batch_size", "batch_wait_ms"],
+        "consumer": ["batch_size", "batch_wait_ms", "processing_threads"],
         "http": ["host", "port", "advertise"],
         "log": ["level", "format"],
     ]
@@ -137,7 +138,14 @@ public enum ConfigLoader {
                 }
             case "consumer":
                 for (k2, v2) in map(v, "consumer") {
-                    if k2 == "batch_size" { int(v2, "consumer.batch_size").map { c.batchSize = max(1, $0) } } else { int(v2, "consumer.batch_wait_ms").map { c.batchWaitMs = max(0, $0) } }
+                    switch k2 {
+                    case "batch_size": int(v2, "consumer.batch_size").map { c.batchSize = max(1, $0) }
+                    case "processing_threads":
+                        if let n = int(v2, "consumer.processing_threads") {
+                            if (0...64).contains(n) { c.processingThreads = n } else { at(v2, "consumer.processing_threads", "must be 0 (one per core) to 64") }
+                        }
+                    default: int(v2, "consumer.batch_wait_ms").map { c.batchWaitMs = max(0, $0) }
+                    }
                 }
             case "http":
                 for (k2, v2) in map(v, "http") {
@@ -178,6 +186,10 @@ public enum ConfigLoader {
         if let p = env["LEADSCORE_HTTP_PORT"] {
             guard let v = Int(p) else { throw ConfigError("environment LEADSCORE_HTTP_PORT: must be an integer, got '\(p)'") }
             o.httpPort = v
+        }
+        if let p = env["LEADSCORE_PROCESSING_THREADS"] {
+            guard let v = Int(p) else { throw ConfigError("environment LEADSCORE_PROCESSING_THREADS: must be an integer, got '\(p)'") }
+            o.processingThreads = v
         }
         o.logLevel = env["LEADSCORE_LOG_LEVEL"]
         o.logFormat = env["LEADSCORE_LOG_FORMAT"]
@@ -233,6 +245,10 @@ public enum ConfigLoader {
             guard let d = DurationText.seconds(v), d > 0 else { throw ConfigError("\(source) checkpoint-interval: bad duration '\(v)' (e.g. 10s)") }
             c.checkpointIntervalSeconds = d
         }
+        if let v = o.processingThreads {
+            guard (0...64).contains(v) else { throw ConfigError("\(source) processing-threads: must be 0 (one per core) to 64, got \(v)") }
+            c.processingThreads = v
+        }
         for (k, v) in o.kafkaProperties { c.kafkaProperties[k] = v }
     }
 
@@ -249,7 +265,7 @@ public enum ConfigLoader {
         s += "rules: \(c.rulesPath)\ndata_dir: \(c.dataDir)\ncheckpoint:\n  interval: \(c.checkpointIntervalSeconds)s\n"
         s += "start_from: \(c.startFrom)\nrebuild_from: \(c.rebuildFromEarliest ? "earliest" : "none")\n"
         if let q = c.quietUntil { s += "quiet_until: \(ISO8601.formatMillis(q))\n" }
-        s += "max_future_skew: \(c.maxFutureSkew / 1_000_000)s\nconsumer:\n  batch_size: \(c.batchSize)\n  batch_wait_ms: \(c.batchWaitMs)\n"
+        s += "max_future_skew: \(c.maxFutureSkew / 1_000_000)s\nconsumer:\n  batch_size: \(c.batchSize)\n  batch_wait_ms: \(c.batchWaitMs)\n  processing_threads: \(c.processingThreads)\n"
         s += "http:\n  host: \(c.httpHost)\n  port: \(c.httpPort)\n" + (c.advertisedAddress.map { "  advertise: \($0)\n" } ?? "") + "log:\n  level: \(c.logLevel)\n  format: \(c.logFormat)\n"
         return s
     }

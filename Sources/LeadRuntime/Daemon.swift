@@ -21,7 +21,11 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     private var consumer: KafkaConsumer?
     private var producer: KafkaProducer?
     private let shardsLock = NSLock()
-    private var shards: [Int32: PartitionShard] = [:]
+    private var shards: [Int32: PartitionShard] = [:] {
+        didSet { shardAt = (0..<partitionCount).map { shards[Int32($0)] } }
+    }
+    /// `shards` by partition number, for the per-message lookup.
+    private var shardAt: [PartitionShard?] = []
     private var joined = false
     private var fatalError: String?
     private var lastCheckpoint = Date()
@@ -31,9 +35,11 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     /// librdkafka may not have noticed yet: no checkpoint or commit until a rebalance or this deadline.
     private var checkpointFence: Date?
     private let deliveryFailures = ManagedAtomic<Int>(0)
-    private var outputs: [OutputRecord] = []
-    private var topicNames: [OpaquePointer?: String] = [:]
-    private var lastMisrouteLog = Date.distantPast
+    /// The threads a batch's partitions are scored on (lane 0 is the poll thread itself).
+    private let lanes: LaneGang
+    /// Per lane: the messages of the current batch it scores, and its scratch state.
+    private var laneWork: [LaneWork]
+    private let failLock = NSLock()
     private let dataRoot: String
     /// Scale-out: contact state mirrored to Kafka (nil: local checkpoints only).
     let changelog: StateChangelog?
@@ -73,7 +79,11 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         }
         let topicsKey = String(StableHash.fnv1a64(config.inputTopics.sorted().joined(separator: ",")), radix: 16)
         dataRoot = "\(config.dataDir)/\(config.groupId)/\(topicsKey)"
+        lanes = LaneGang(lanes: config.effectiveProcessingThreads, name: "leadscore-lane")
+        laneWork = (0..<lanes.count).map { _ in LaneWork() }
     }
+
+    deinit { lanes.shutdown() }
 
     /// Checks that a topic the daemon writes state to exists with the right partition count, creating it
     /// (compacted) when the broker supports CreateTopics; otherwise says exactly what to create.
@@ -152,21 +162,50 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
 
     // MARK: - consumer delegate (poll thread)
 
+    /// Splits the batch by partition over the lanes (each partition always on the lane its shard was given),
+    /// scores the lanes in parallel and returns when all are done: one hand-over per batch and lane.
     public func consumer(_ consumer: KafkaConsumer, received batch: MessageBatch) {
         noticeStall()
         defer { lastCallbackEnd = Date() }
         metrics.batches.increment()
         metrics.batchSize.record(batch.count)
+        // Small batches (a trickle of events) are not worth waking the other lanes for.
+        let parallel = lanes.count > 1 && batch.count >= 64
+        for w in laneWork { w.indices.removeAll(keepingCapacity: true) }
         for i in 0..<batch.count {
-            let m = batch[i]
-            guard let shard = shards[m.partition], shard.status == .ready else { continue }
-            let topic: String
-            if let t = topicNames[m.topicHandle] { topic = t } else { topic = m.topic; topicNames[m.topicHandle] = topic }
-            shard.lock.lock()
-            process(m, topic: topic, shard: shard)
-            shard.lock.unlock()
+            guard let shard = shard(batch[i].partition), shard.status == .ready else { continue }
+            laneWork[parallel ? shard.lane : 0].indices.append(i)
         }
+        if parallel {
+            lanes.run { lane in self.score(batch, laneWork[lane]) }
+        } else {
+            score(batch, laneWork[0])
+        }
+        for w in laneWork { w.addCounts(to: metrics) }
         maybeCheckpoint()
+    }
+
+    @inline(__always) private func shard(_ p: Int32) -> PartitionShard? {
+        Int(p) < shardAt.count ? shardAt[Int(p)] : nil
+    }
+
+    /// Partitions are spread over the lanes in partition order (the assignment changes only in rebalances).
+    private func spreadOverLanes() {
+        for (i, s) in shards.values.sorted(by: { $0.partition < $1.partition }).enumerated() { s.lane = i % lanes.count }
+    }
+
+    /// Scores one lane's messages in order; a shard's lock is held over each run of its messages.
+    private func score(_ batch: MessageBatch, _ work: LaneWork) {
+        var held: PartitionShard?
+        for i in work.indices {
+            let m = batch[i]
+            guard let shard = shard(m.partition) else { continue }
+            if held !== shard { held?.lock.unlock(); shard.lock.lock(); held = shard }
+            let topic: String
+            if let t = work.topicNames[m.topicHandle] { topic = t } else { topic = m.topic; work.topicNames[m.topicHandle] = topic }
+            process(m, topic: topic, shard: shard, work: work)
+        }
+        held?.lock.unlock()
     }
 
     public func consumerIdle(_ consumer: KafkaConsumer) {
@@ -189,7 +228,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     private var sessionTimeoutMs: Int { Int(config.kafkaProperties["session.timeout.ms"] ?? "") ?? 45_000 }
     private var heartbeatIntervalMs: Int { Int(config.kafkaProperties["heartbeat.interval.ms"] ?? "") ?? 3_000 }
 
-    private func process(_ m: KafkaMessage, topic: String, shard: PartitionShard) {
+    private func process(_ m: KafkaMessage, topic: String, shard: PartitionShard, work: LaneWork) {
         let offset = m.offset
         if let next = shard.nextOffsets[topic], offset < next { return }
         do throws(InvalidEvent) {
@@ -199,21 +238,21 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
             }
             if let key = m.key, !key.elementsEqual(event.contactId.utf8) {
                 metrics.misrouted.increment()
-                if Date().timeIntervalSince(lastMisrouteLog) > 10 {
-                    lastMisrouteLog = Date()
+                if Date().timeIntervalSince(work.lastMisrouteLog) > 10 {
+                    work.lastMisrouteLog = Date()
                     logger.warning("misrouted event: key is not the contact id (scored in the partition where it arrived)",
                                    metadata: ["topic": "\(topic)", "partition": "\(m.partition)", "offset": "\(offset)", "contact": "\(event.contactId)"])
                 }
             }
-            outputs.removeAll(keepingCapacity: true)
-            let result = shard.engine.apply(event, trigger: Trigger(messageId: event.messageId, topic: topic, partition: m.partition, offset: offset), into: &outputs)
+            work.outputs.removeAll(keepingCapacity: true)
+            let result = shard.engine.apply(event, trigger: Trigger(messageId: event.messageId, topic: topic, partition: m.partition, offset: offset), into: &work.outputs)
             switch result {
-            case .scored: metrics.scored.increment()
-            case .duplicate: metrics.duplicates.increment()
-            case .ignored: metrics.ignored.increment()
+            case .scored: work.scored += 1
+            case .duplicate: work.duplicates += 1
+            case .ignored: work.ignored += 1
             }
             let token = UInt64(max(0, m.timestampMillis ?? 0))
-            for r in outputs { publish(r, token: token) }
+            for r in work.outputs { publish(r, token: token, work: work) }
         } catch {
             deadLetter(m, topic: topic, error: error)
         }
@@ -221,11 +260,11 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         shard.changedSinceCheckpoint = true
     }
 
-    private func publish(_ r: OutputRecord, token: UInt64) {
+    private func publish(_ r: OutputRecord, token: UInt64, work: LaneWork) {
         let topic: String
         switch r.kind {
-        case .stageChange: topic = config.stageChangesTopic; metrics.stageChange(from: r.from, to: r.to).increment()
-        case .alert: topic = config.alertsTopic; metrics.alert(intent: r.intent, priority: r.priority).increment()
+        case .stageChange: topic = config.stageChangesTopic; work.countTransition(from: r.from, to: r.to)
+        case .alert: topic = config.alertsTopic; work.countAlert(intent: r.intent, priority: r.priority)
         }
         do { try producer?.produce(topic: topic, key: Array(r.contactId.utf8), value: r.json, token: token) } catch {
             fail("cannot produce to \(topic): \(error)")
@@ -269,6 +308,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
             }
         }
         joined = true
+        spreadOverLanes()
         if let ownership, let producer, let address = advertisedAddress {
             do { try ownership.announce(producer, partitions: Array(Set(partitions.map(\.partition))).sorted(), address: address) } catch {
                 logger.warning("cannot announce partition ownership on \(ownership.topic): \(error)")
@@ -373,6 +413,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         shardsLock.lock()
         for p in ps { shards[p] = nil }
         shardsLock.unlock()
+        spreadOverLanes()
         metrics.removeConsumerLag(partitions: ps)
         updateGauges()
         logger.info("revoked \(partitions.map(\.description).sorted().joined(separator: ", "))")
@@ -411,7 +452,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     /// Outputs acknowledged → state written → offsets committed, in that order.
     private func checkpoint(only: Set<Int32>?, reason: String) {
         lastCheckpoint = Date()
-        guard fatalError == nil, let producer, let consumer else { return }
+        guard failure == nil, let producer, let consumer else { return }
         if let fence = checkpointFence {
             if Date() < fence { return }
             checkpointFence = nil
@@ -492,9 +533,14 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         logger.debug("checkpoint (\(reason)): \(selected.count) partition(s), \(bytes) bytes")
     }
 
+    private var failure: String? { failLock.lock(); defer { failLock.unlock() }; return fatalError }
+
+    /// Any lane may fail; the first message wins.
     private func fail(_ message: String) {
-        guard fatalError == nil else { return }
+        failLock.lock()
+        guard fatalError == nil else { failLock.unlock(); return }
         fatalError = message
+        failLock.unlock()
         metrics.ready.record(0)
         logger.critical("\(message)")
         onFatal?(message)
@@ -523,7 +569,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
 
     public func readiness() -> Readiness {
         shardsLock.lock(); defer { shardsLock.unlock() }
-        if let f = fatalError { return Readiness(ready: false, reason: f) }
+        if let f = failure { return Readiness(ready: false, reason: f) }
         if !joined { return Readiness(ready: false, reason: "joining consumer group \(config.groupId)") }
         for s in shards.values.sorted(by: { $0.partition < $1.partition }) {
             switch s.status {

@@ -1,3 +1,4 @@
+import Foundation
 import LeadScoring
 
 /// The daemon's effective configuration (after file, environment and flags are merged by the config loader).
@@ -33,6 +34,8 @@ public struct DaemonConfig: Sendable {
     public var maxFutureSkew: EventDuration = TimeUnit.hour
     public var batchSize = 2000
     public var batchWaitMs = 5
+    /// Threads that score a batch's partitions in parallel (the poll thread is one of them); 0 = one per core.
+    public var processingThreads = 0
     public var httpHost = "127.0.0.1"
     public var httpPort = 9464
     public var logLevel = "info"
@@ -42,6 +45,11 @@ public struct DaemonConfig: Sendable {
     public var maxDeadLetterBytes = 900_000
 
     public init() {}
+
+    /// `processingThreads`, with 0 resolved to the number of cores (at most 8).
+    public var effectiveProcessingThreads: Int {
+        processingThreads > 0 ? processingThreads : min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    }
 
     /// Property keys whose values are secrets (masked by `--print-config`).
     public static func isSecret(_ key: String) -> Bool {

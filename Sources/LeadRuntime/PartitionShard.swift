@@ -20,6 +20,8 @@ final class PartitionShard: @unchecked Sendable {
     /// Offset of the state changelog marker the restored state covers (nil: none).
     var changelogMarker: Int64?
     var status: Status = .restoring
+    /// The daemon's processing lane (thread) that scores this partition's messages.
+    var lane = 0
     /// Offsets processed since the last checkpoint (nothing to write when false).
     var changedSinceCheckpoint = false
 

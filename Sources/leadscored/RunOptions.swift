@@ -20,6 +20,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Compacted state changelog topic (scale-out: state follows its partition to any instance).") var stateTopic: String?
     @Option(help: "Compacted one-partition topic of partition owners (409 owner hints).") var ownersTopic: String?
     @Option(help: "HTTP address announced to other instances (default: host:port).") var advertise: String?
+    @Option(help: "Threads scoring a batch's partitions in parallel (0: one per core).") var processingThreads: Int?
     @Option(name: .customLong("kafka-property"), help: "Any librdkafka property KEY=VALUE (repeatable).") var kafkaProperties: [String] = []
 
     func validate() throws {
@@ -33,6 +34,7 @@ struct RunOptions: ParsableArguments {
         o.logLevel = logLevel; o.logFormat = logFormat; o.startFrom = startFrom; o.quietUntil = quietUntil
         o.checkpointInterval = checkpointInterval; o.rebuildFrom = rebuildFrom
         o.stateTopic = stateTopic; o.ownersTopic = ownersTopic; o.advertise = advertise
+        o.processingThreads = processingThreads
         for p in kafkaProperties {
             let i = p.firstIndex(of: "=")!
             o.kafkaProperties[String(p[..<i])] = String(p[p.index(after: i)...])

@@ -1,0 +1,45 @@
+import Foundation
+import LeadScoring
+
+/// What one of the daemon's processing lanes needs while scoring its part of a batch (only that lane
+/// touches it during `LaneGang.run`; the poll thread between runs).
+final class LaneWork {
+    /// Indices into the current batch, in batch order.
+    var indices: [Int] = []
+    var outputs: [OutputRecord] = []
+    var topicNames: [OpaquePointer?: String] = [:]
+    var lastMisrouteLog = Date.distantPast
+    // Counted here and added to the metrics once per batch: lanes never contend on a shared counter,
+    // and no labelled counter is looked up per record.
+    var scored = 0, duplicates = 0, ignored = 0
+    /// Stage changes by (from, to), positions in `Stage.allCases`.
+    private var transitions = [Int](repeating: 0, count: Stage.allCases.count * Stage.allCases.count)
+    /// Alerts by (reason, priority 1–3).
+    private var alerts = [Int](repeating: 0, count: 6)
+
+    func countTransition(from: Stage, to: Stage) {
+        transitions[Self.position(from) * Stage.allCases.count + Self.position(to)] += 1
+    }
+
+    func countAlert(intent: Bool, priority: UInt8) {
+        alerts[(intent ? 3 : 0) + Int(min(max(priority, 1), 3)) - 1] += 1
+    }
+
+    private static func position(_ s: Stage) -> Int { Stage.allCases.firstIndex(of: s)! }
+
+    /// Adds the counts to the metrics and starts again from zero.
+    func addCounts(to m: RuntimeMetrics) {
+        if scored > 0 { m.scored.increment(by: scored); scored = 0 }
+        if duplicates > 0 { m.duplicates.increment(by: duplicates); duplicates = 0 }
+        if ignored > 0 { m.ignored.increment(by: ignored); ignored = 0 }
+        let n = Stage.allCases.count
+        for k in transitions.indices where transitions[k] > 0 {
+            m.stageChange(from: Stage.allCases[k / n], to: Stage.allCases[k % n]).increment(by: transitions[k])
+            transitions[k] = 0
+        }
+        for k in alerts.indices where alerts[k] > 0 {
+            m.alert(intent: k >= 3, priority: UInt8(k % 3 + 1)).increment(by: alerts[k])
+            alerts[k] = 0
+        }
+    }
+}
