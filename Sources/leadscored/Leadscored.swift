@@ -14,6 +14,7 @@ struct Leadscored: AsyncParsableCommand {
             GenerateCommand.self,
             BenchCommand.self,
             BenchKafkaCommand.self,
+            BenchEngineCommand.self,
             DemoCommand.self,
             ValidateRulesCommand.self,
         ]

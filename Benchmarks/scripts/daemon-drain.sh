@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The daemon vs librdkafka alone, draining the same pre-loaded topic in the same run (issue 4's ratio).
+#
+#   Benchmarks/scripts/daemon-drain.sh [EVENTS] [PARTITIONS] [THREADS...]   (default: 200000 16, threads 1 and 0 = auto)
+#
+# A dev broker (separate process) gets a topic of EVENTS generated events keyed by contact (the bench stream,
+# 170 B each: keep EVENTS × 170 B / PARTITIONS under the built-in cluster's ~5 MiB per partition). First the raw C
+# drain (`bench-kafka --drain-topic`: rd_kafka_consumer_poll, no processing), then one daemon per thread setting
+# in its own group, timed from its assignment to `leadscore_events_total` = EVENTS (decode, score, publish the
+# outputs, checkpoint). One line per measurement; ratio = daemon / raw.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${LEADSCORED_BIN:-.build/release/leadscored}
+[ -x "$BIN" ] || swift build -c release --product leadscored >/dev/null
+N=${1:-200000}; P=${2:-16}; shift $(( $# > 2 ? 2 : $# )) || true
+THREADS=("$@"); [ ${#THREADS[@]} -gt 0 ] || THREADS=(1 0)
+WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+"$BIN" dev-broker --brokers 1 --bootstrap-file "$WORK/bs" >/dev/null 2>&1 &
+for _ in $(seq 100); do [ -s "$WORK/bs" ] && break; sleep 0.1; done
+BS=$(cat "$WORK/bs")
+ctl() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall((sys.argv[2]+"\n").encode()); print(s.makefile().readline().strip())' "$WORK/bs.ctl" "$1" >/dev/null; }
+port() { for _ in $(seq 200); do p=$(grep -o 'http listening on [0-9.]*:[0-9]*' "$1" | tail -1 | cut -d: -f2); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.05; done; }
+now() { date +%s.%N; }
+
+for topic in drain-in drain-sc drain-al drain-dlq; do ctl "create $topic $P"; done
+"$BIN" generate --events "$N" --contacts $((N / 10)) --seed 7 --keyed > "$WORK/in.tsv"
+kcat -P -b "$BS" -t drain-in -K $'\t' -X enable.idempotence=true -l "$WORK/in.tsv"
+# The topic's real count (what the broker kept) is what both sides must drain.
+read -r N raw < <("$BIN" bench-kafka --drain-topic drain-in --bootstrap-servers "$BS" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["messages"], d["raw_consume_per_sec"])')
+printf 'topics:\n  stage_changes: drain-sc\n  alerts: drain-al\n  dlq: drain-dlq\n' > "$WORK/cfg.yaml"
+echo "events=$N partitions=$P raw_drain_per_sec=$raw"
+for t in "${THREADS[@]}"; do
+    log="$WORK/run-$t.log"
+    "$BIN" run --config "$WORK/cfg.yaml" --bootstrap-servers "$BS" --group-id "drain-$t-$RANDOM" --input-topic drain-in \
+        --rules examples/rules.yaml --data-dir "$WORK/data-$t" --http-port 0 --log-format json --processing-threads "$t" \
+        --kafka-property session.timeout.ms=6000 --kafka-property heartbeat.interval.ms=500 > "$log" 2>&1 &
+    pid=$!; p=$(port "$log")
+    until grep -q '"assigned' "$log" || grep -q 'assigned drain-in' "$log"; do sleep 0.01; done
+    t0=$(now)
+    until [ "$(curl -s "localhost:$p/metrics" | awk '/^leadscore_events_total/ { s += $2 } END { print s + 0 }')" -ge "$N" ]; do sleep 0.02; done
+    t1=$(now)
+    kill -TERM $pid; wait $pid || true
+    awk -v n="$N" -v a="$t0" -v b="$t1" -v r="$raw" -v t="$t" 'BEGIN { d = n / (b - a); printf "processing_threads=%s daemon_per_sec=%.0f ratio=%.2f\n", t, d, d / r }'
+done

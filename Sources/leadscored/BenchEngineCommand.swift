@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import LeadScoring
+import LeadSim
+
+/// `leadscored bench-engine`: the engine alone on one core, on the bench's synthetic stream held in memory —
+/// decode only, score pre-decoded events, decode + score — plus the state's memory per contact. No Kafka, no
+/// files: what the engine itself costs (issue 3's targets), in one run so the ratios are comparable.
+struct BenchEngineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-engine",
+        abstract: "Measure decoding and scoring on one core (one JSON line)."
+    )
+
+    @Option(help: "Events in the generated stream.") var events: Int = 1_000_000
+    @Option(help: "Distinct contacts (Zipf-distributed).") var contacts: Int = 100_000
+    @Option(help: "Seed of the generated stream.") var seed: UInt64 = 42
+    @Option(help: "Repetitions of each measurement (the best is reported).") var repeats: Int = 3
+    @Option(help: "Run only this measurement: decode, score or both (for profiling).") var only: String?
+
+    func run() throws {
+        var g = TrafficGenerator(seed: seed, contacts: contacts)
+        let corpus = (0..<events).map { _ in g.next().json }
+        let decoded = corpus.compactMap { try? SegmentDecoder.decode($0) }
+
+        func best(_ phase: String, _ body: () -> Void) -> Double {
+            if let only, only != phase { return .nan }
+            var b = Double.infinity
+            for _ in 0..<max(1, repeats) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                body()
+                b = min(b, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+            return b
+        }
+
+        var sink = 0
+        let decodeSeconds = best("decode") {
+            for bytes in corpus { if let e = try? SegmentDecoder.decode(bytes) { sink &+= e.messageId.utf8.count } }
+        }
+        var out: [OutputRecord] = []
+        var engine = PartitionEngine(rules: Rules.example)
+        let scoreSeconds = best("score") {
+            engine = PartitionEngine(rules: Rules.example)
+            for e in decoded {
+                out.removeAll(keepingCapacity: true)
+                _ = engine.apply(e, trigger: Trigger(messageId: e.messageId), into: &out)
+                sink &+= out.count
+            }
+        }
+        let memory = engine.approximateMemoryBytes()
+        let touched = engine.contactCount
+        let bothSeconds = best("both") {
+            engine = PartitionEngine(rules: Rules.example)
+            for bytes in corpus {
+                guard let e = try? SegmentDecoder.decode(bytes) else { continue }
+                out.removeAll(keepingCapacity: true)
+                _ = engine.apply(e, trigger: Trigger(messageId: e.messageId), into: &out)
+                sink &+= out.count
+            }
+        }
+        let n = Double(events)
+        func rate(_ count: Double, _ seconds: Double) -> String { seconds.isNaN ? "null" : String(Int((count / seconds).rounded())) }
+        print("{\"events\":\(events),\"contacts\":\(contacts),\"contacts_touched\":\(touched),"
+            + "\"decode_per_sec\":\(rate(n, decodeSeconds)),\"score_pre_decoded_per_sec\":\(rate(Double(decoded.count), scoreSeconds)),"
+            + "\"decode_and_score_per_sec\":\(rate(n, bothSeconds)),"
+            + "\"bytes_per_contact\":\(touched == 0 ? 0 : memory / touched),\"check\":\(sink & 0xFFFF)}")
+    }
+}
