@@ -224,7 +224,9 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     private func publish(_ r: OutputRecord, token: UInt64) {
         let topic: String
         switch r.kind {
-        case .stageChange: topic = config.stageChangesTopic; metrics.stageChange(from: r.from, to: r.to).increment()
+        case .stageChange:
+            topic = config.stageChangesTopic; metrics.stageChange(from: r.from, to: r.to).increment()
+            if let d = r.timeInPreviousStage { metrics.timeInStage(from: r.from, to: r.to).record(Double(d) / 1_000_000) }
         case .alert: topic = config.alertsTopic; metrics.alert(intent: r.intent, priority: r.priority).increment()
         }
         do { try producer?.produce(topic: topic, key: Array(r.contactId.utf8), value: r.json, token: token) } catch {
