@@ -34,6 +34,8 @@ public final class RuntimeMetrics: Sendable {
     public let assignedPartitions = Gauge(label: "leadscore_assigned_partitions")
     public let ready = Gauge(label: "leadscore_ready")
     public let producerQueue = Gauge(label: "leadscore_producer_queue_messages")
+    /// librdkafka statistics of the daemon's consumer and producer (`leadscore_kafka_*`).
+    public let kafka = KafkaStatisticsMetrics()
     /// Per stage: contacts currently at it (all assigned partitions).
     public let contactsPerStage: [Stage: Gauge]
     /// lead→MQL: contacts that reached MQL or beyond / all contacts; MQL→SQL likewise.
