@@ -10,21 +10,13 @@ import Testing
     let hour = TimeUnit.hour
     let second = TimeUnit.second
 
-    /// content ×3 (30) + demo (30) = 60 at `t`: lead → mql (+ an intent alert).
-    func toMQL(_ e: PartitionEngine, _ s: inout F.Stream, _ c: String, at t: EventTime) -> [OutputRecord] {
-        var out: [OutputRecord] = []
-        for _ in 0..<3 { out += e.feed(s.track(c, "Content Downloaded", at: t)) }
-        out += e.feed(s.track(c, "Demo Requested", at: t))
-        return out
-    }
-
     func stageRecords(_ out: [OutputRecord]) -> [OutputRecord] { out.filter { $0.kind == .stageChange } }
 
     @Test func leadToMQLThenMQLToSQLMeasureFromCreationThenFromEnteringMQL() {
         let e = PartitionEngine(rules: F.exampleRules())
         var s = F.Stream()
         #expect(e.feed(s.page("a", "/docs", at: F.t0)).isEmpty)                  // created at lead, t0
-        let mql = toMQL(e, &s, "a", at: F.t0 + 5400 * second)
+        let mql = F.toMQL(e, &s, "a", at: F.t0 + 5400 * second)
         #expect(mql.map(\.id) == ["a:stage:lead>mql:m5", "a:alert:intent:demo-request:m5"])
         #expect(mql[0].timeInPreviousStage == 5400 * second)
         #expect(mql[1].timeInPreviousStage == nil)                               // alerts carry none
@@ -50,7 +42,7 @@ import Testing
     @Test func disqualifyAndRequalifyRestartTheClock() {
         let e = PartitionEngine(rules: F.exampleRules())
         var s = F.Stream()
-        #expect(stageRecords(toMQL(e, &s, "d", at: F.t0)).map(\.timeInPreviousStage) == [0])   // created and mql at t0
+        #expect(stageRecords(F.toMQL(e, &s, "d", at: F.t0)).map(\.timeInPreviousStage) == [0])   // created and mql at t0
         let dq = e.feed(s.track("d", "Lead Disqualified", at: F.t0 + hour))
         #expect(dq.map(\.id) == ["d:stage:mql>disqualified:m5"])
         #expect(dq[0].timeInPreviousStage == hour)
@@ -68,7 +60,7 @@ import Testing
     @Test func recycleByTimeEndsTheStageAtTheCrossingMoment() {
         let e = PartitionEngine(rules: F.exampleRules())
         var s = F.Stream()
-        _ = toMQL(e, &s, "x", at: F.t0)                                          // mql at t0, crosses 25 at ≈ 37.89 d
+        _ = F.toMQL(e, &s, "x", at: F.t0)                                          // mql at t0, crosses 25 at ≈ 37.89 d
         let out = e.feed(s.track("z", "Other", at: F.t0 + 40 * day, id: "late-z"))
         #expect(out.map(\.id) == ["x:stage:mql>lead:late-z"])
         let inMQL = try! #require(out[0].timeInPreviousStage)
@@ -87,13 +79,13 @@ import Testing
         let a = PartitionEngine(rules: rules)
         var s = F.Stream()
         a.feed(s.page("never-moved", "/docs", at: F.t0))
-        _ = toMQL(a, &s, "moved", at: F.t0 + hour)
+        _ = F.toMQL(a, &s, "moved", at: F.t0 + hour)
         let b = PartitionEngine(rules: rules)
         for id in a.takeDirtyContactIDs() { try b.restoreContact(id: id, bytes: a.encodeContact(id)!) }
         try b.restorePartitionState(a.encodePartitionState())
         for id in ["never-moved", "moved"] { #expect(b.encodeContact(id) == a.encodeContact(id)) }
         // never-moved: in lead since creation (t0); moved: in mql since t0 + 1 h.
-        let lead = toMQL(b, &s, "never-moved", at: F.t0 + 10 * hour)
+        let lead = F.toMQL(b, &s, "never-moved", at: F.t0 + 10 * hour)
         #expect(lead.first?.id == "never-moved:stage:lead>mql:m9")
         #expect(lead.first?.timeInPreviousStage == 10 * hour)
         let mql = b.feed(s.track("moved", "Lead Accepted", at: F.t0 + 5 * hour))
