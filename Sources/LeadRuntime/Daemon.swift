@@ -225,10 +225,9 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
 
     private func publish(_ r: OutputRecord, token: UInt64) {
         let topic: String
+        if let d = r.timeInPreviousStage { metrics.timeInStage(from: r.from, to: r.to).record(Double(d) / 1_000_000) }   // stage changes only
         switch r.kind {
-        case .stageChange:
-            topic = config.stageChangesTopic; metrics.stageChange(from: r.from, to: r.to).increment()
-            if let d = r.timeInPreviousStage { metrics.timeInStage(from: r.from, to: r.to).record(Double(d) / 1_000_000) }
+        case .stageChange: topic = config.stageChangesTopic; metrics.stageChange(from: r.from, to: r.to).increment()
         case .alert: topic = config.alertsTopic; metrics.alert(intent: r.intent, priority: r.priority).increment()
         }
         do { try producer?.produce(topic: topic, key: Array(r.contactId.utf8), value: r.json, token: token) } catch {
