@@ -20,8 +20,9 @@ public struct KafkaStatistics: Sendable, Equatable {
     public struct Partition: Sendable, Equatable {
         public var topic: String
         public var partition: Int32
-        /// Consumer: high watermark − committed offset; nil when librdkafka does not know it (-1: not
-        /// assigned, nothing committed yet, producer).
+        /// Consumer: high watermark − the later of the stored and the committed offset (`consumer_lag`; the
+        /// daemon never stores, so: committed); nil when librdkafka reports -1 (not assigned, nothing
+        /// committed yet, producer).
         public var consumerLag: Int64?
         /// Consumer: messages fetched and waiting in librdkafka's queue.
         public var fetchQueueMessages: Int

@@ -28,24 +28,25 @@ public final class KafkaStatisticsMetrics: Sendable {
         series.withLock { m in
             let client = ("client", s.client)
             for b in s.brokers where b.rttSamples > 0 {
-                gauge(&m, "leadscore_kafka_broker_rtt_seconds", [client, ("broker", b.name), ("stat", "avg")]).record(b.rttAverage)
-                gauge(&m, "leadscore_kafka_broker_rtt_seconds", [client, ("broker", b.name), ("stat", "p99")]).record(b.rttP99)
+                gauge(&m, label: "leadscore_kafka_broker_rtt_seconds", [client, ("broker", b.name), ("stat", "avg")]).record(b.rttAverage)
+                gauge(&m, label: "leadscore_kafka_broker_rtt_seconds", [client, ("broker", b.name), ("stat", "p99")]).record(b.rttP99)
             }
-            gauge(&m, "leadscore_kafka_reply_queue_ops", [client]).record(s.replyQueue)
-            advance(&m, "leadscore_kafka_tx_bytes_total", [client], to: s.transmittedBytes)
-            advance(&m, "leadscore_kafka_rx_bytes_total", [client], to: s.receivedBytes)
+            gauge(&m, label: "leadscore_kafka_reply_queue_ops", [client]).record(s.replyQueue)
+            advance(&m, label: "leadscore_kafka_tx_bytes_total", [client], to: s.transmittedBytes)
+            advance(&m, label: "leadscore_kafka_rx_bytes_total", [client], to: s.receivedBytes)
             switch s.client {
             case "producer":
-                gauge(&m, "leadscore_kafka_producer_queue_messages", []).record(s.queuedMessages)
+                gauge(&m, label: "leadscore_kafka_producer_queue_messages", []).record(s.queuedMessages)
             case "consumer":
-                gauge(&m, "leadscore_kafka_consumer_fetch_queue_messages", [])
+                gauge(&m, label: "leadscore_kafka_consumer_fetch_queue_messages", [])
                     .record(s.partitions.reduce(0) { $0 + $1.fetchQueueMessages })
                 var keys = Set<String>()
                 for p in s.partitions {
                     guard let lag = p.consumerLag else { continue }
                     let dims = [("topic", p.topic), ("partition", String(p.partition))]
-                    keys.insert(Self.key("leadscore_kafka_consumer_lag_messages", dims))
-                    gauge(&m, "leadscore_kafka_consumer_lag_messages", dims).record(lag)
+                    let lagGauge = gauge(&m, label: "leadscore_kafka_consumer_lag_messages", dims)
+                    keys.insert(Self.key(lagGauge.label, dims))
+                    lagGauge.record(lag)
                 }
                 for gone in (m.lagKeys[s.client] ?? []).subtracting(keys) { m.gauges.removeValue(forKey: gone)?.destroy() }
                 m.lagKeys[s.client] = keys
@@ -59,7 +60,7 @@ public final class KafkaStatisticsMetrics: Sendable {
         label + dims.map { "|" + $0.0 + "=" + $0.1 }.joined()
     }
 
-    private func gauge(_ m: inout Series, _ label: String, _ dims: [(String, String)]) -> Gauge {
+    private func gauge(_ m: inout Series, label: String, _ dims: [(String, String)]) -> Gauge {
         let k = Self.key(label, dims)
         if let g = m.gauges[k] { return g }
         let g = Gauge(label: label, dimensions: dims, factory: factory)
@@ -68,7 +69,7 @@ public final class KafkaStatisticsMetrics: Sendable {
     }
 
     /// Moves a counter to librdkafka's total (a smaller total means a new client: it counts from 0 again).
-    private func advance(_ m: inout Series, _ label: String, _ dims: [(String, String)], to total: Int64) {
+    private func advance(_ m: inout Series, label: String, _ dims: [(String, String)], to total: Int64) {
         let k = Self.key(label, dims)
         let counter: Counter
         if let c = m.counters[k] { counter = c } else {
