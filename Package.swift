@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "LeadScoringTests", dependencies: ["LeadScoring"]),
         .testTarget(name: "LeadKafkaTests", dependencies: ["LeadKafka"]),
         .testTarget(name: "LeadRuntimeTests", dependencies: ["LeadRuntime", "LeadScoring", "LeadKafka", "LeadSim"]),
-        .testTarget(name: "LeadOpsTests", dependencies: ["LeadOps", "LeadRuntime", "LeadScoring"]),
+        .testTarget(name: "LeadOpsTests", dependencies: ["LeadOps", "LeadRuntime", "LeadScoring", "LeadKafka"]),
         // Separate processes: `leadscored dev-broker` + `leadscored run` (+ kcat), built once in release by `make test`.
         .testTarget(name: "EndToEndTests", dependencies: ["LeadScoring", "LeadKafka", "LeadSim"]),
     ]

@@ -8,11 +8,16 @@ public struct KafkaConfig: Sendable {
     public var clientId: String
     /// Any librdkafka property; these win over leadscore's defaults.
     public var properties: [String: String]
+    /// Receives librdkafka's statistics every `statistics.interval.ms` (a property; 0 or unset: never), parsed,
+    /// on a utility queue of its own — consumers and producers only. nil: statistics are not collected.
+    public var onStatistics: (@Sendable (KafkaStatistics) -> Void)?
 
-    public init(bootstrapServers: String, clientId: String = "leadscored", properties: [String: String] = [:]) {
+    public init(bootstrapServers: String, clientId: String = "leadscored", properties: [String: String] = [:],
+                onStatistics: (@Sendable (KafkaStatistics) -> Void)? = nil) {
         self.bootstrapServers = bootstrapServers
         self.clientId = clientId
         self.properties = properties
+        self.onStatistics = onStatistics
     }
 
     /// Properties librdkafka only accepts on consumers.

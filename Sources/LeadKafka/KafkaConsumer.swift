@@ -78,6 +78,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         if let gi = options.groupInstanceId { defaults["group.instance.id"] = gi }
         let conf = try config.makeConf(defaults: defaults)
         let box = CallbackBox(delegate: delegate)
+        box.statistics = StatisticsRelay.install(on: conf, handler: config.onStatistics)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(box).toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, consumerRebalanceCallback)
         rd_kafka_conf_set_error_cb(conf, consumerErrorCallback)
@@ -295,7 +296,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 }
 
 /// Bridges librdkafka's C callbacks (one opaque pointer) to the consumer and its delegate.
-private final class CallbackBox: @unchecked Sendable {
+private final class CallbackBox: KafkaClientBox {
     let delegate: any KafkaConsumerDelegate
     unowned(unsafe) var consumer: KafkaConsumer?
     init(delegate: any KafkaConsumerDelegate) { self.delegate = delegate }

@@ -40,6 +40,7 @@ public final class KafkaProducer: @unchecked Sendable {
             "queue.buffering.max.kbytes": "1048576",
         ])
         let box = ProducerBox(onDelivery: onDelivery)
+        box.statistics = StatisticsRelay.install(on: conf, handler: config.onStatistics)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(box).toOpaque())
         rd_kafka_conf_set_dr_msg_cb(conf, producerDeliveryCallback)
         rd_kafka_conf_set_error_cb(conf, producerErrorCallback)
@@ -126,7 +127,7 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 }
 
-private final class ProducerBox: @unchecked Sendable {
+private final class ProducerBox: KafkaClientBox {
     let onDelivery: @Sendable (DeliveryReport) -> Void
     let logger = Logger(label: "leadscore.producer")
     init(onDelivery: @escaping @Sendable (DeliveryReport) -> Void) { self.onDelivery = onDelivery }

@@ -115,10 +115,13 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
 
     /// Creates the clients, joins the group and starts consuming on the poll thread.
     public func start() throws {
-        let kafka = KafkaConfig(bootstrapServers: config.bootstrapServers, clientId: config.clientId, properties: config.kafkaProperties)
+        let m = metrics
+        var clientProps = config.kafkaProperties
+        if clientProps["statistics.interval.ms"] == nil { clientProps["statistics.interval.ms"] = String(DaemonConfig.defaultStatisticsIntervalMs) }
+        let kafka = KafkaConfig(bootstrapServers: config.bootstrapServers, clientId: config.clientId, properties: clientProps,
+                                onStatistics: { m.kafka.record($0) })
         let failures = deliveryFailures
         let log = logger
-        let m = metrics
         let outputs = [config.stageChangesTopic, config.alertsTopic, config.deadLetterTopic] + (config.scoresTopic.map { [$0] } ?? [])
         let changelog = self.changelog
         producer = try KafkaProducer(config: kafka, warmTopics: outputs) { report in
@@ -140,10 +143,9 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         // Several input topics must keep partition i of each on one member: range assignment does that.
         opts.assignmentStrategy = config.inputTopics.count > 1 ? "range" : "cooperative-sticky"
         // Offsets are committed explicitly after checkpoints only.
-        var props = config.kafkaProperties
-        props["enable.auto.commit"] = "false"
-        let c = try KafkaConsumer(config: KafkaConfig(bootstrapServers: config.bootstrapServers, clientId: config.clientId, properties: props),
-                                  topics: config.inputTopics, options: opts, delegate: self)
+        var consumerKafka = kafka
+        consumerKafka.properties["enable.auto.commit"] = "false"
+        let c = try KafkaConsumer(config: consumerKafka, topics: config.inputTopics, options: opts, delegate: self)
         consumer = c
         try ownership?.start()
         try c.start()
@@ -262,6 +264,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
 
     private func publish(_ r: OutputRecord, token: UInt64, work: LaneWork) {
         let topic: String
+        if let d = r.timeInPreviousStage { metrics.timeInStage(from: r.from, to: r.to).record(Double(d) / 1_000_000) }   // stage changes only
         switch r.kind {
         case .stageChange: topic = config.stageChangesTopic; work.countTransition(from: r.from, to: r.to)
         case .alert: topic = config.alertsTopic; work.countAlert(intent: r.intent, priority: r.priority)

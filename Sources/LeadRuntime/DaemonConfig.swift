@@ -9,6 +9,9 @@ public struct DaemonConfig: Sendable {
     public var clientId = "leadscored"
     /// Any librdkafka property (SASL, SSL, timeouts…), applied to every client.
     public var kafkaProperties: [String: String] = [:]
+    /// `statistics.interval.ms` of the consumer and producer when `kafkaProperties` does not set it: their
+    /// librdkafka statistics become `leadscore_kafka_*` metrics ("0" in the properties turns them off).
+    public static let defaultStatisticsIntervalMs = 15_000
     public var inputTopics = ["leadscore.events"]
     public var stageChangesTopic = "leadscore.stage-changes"
     public var alertsTopic = "leadscore.alerts"

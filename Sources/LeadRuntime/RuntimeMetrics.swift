@@ -14,6 +14,9 @@ public final class RuntimeMetrics: Sendable {
     /// Stage-change records by transition and alerts by reason/priority, created on first use (only the
     /// transitions that happen become series).
     private let labelled = Mutex<[String: Counter]>([:])
+    /// `leadscore_time_in_stage_seconds{from,to}`, indexed by stage pair (`transitionSlot`): created on first
+    /// use, then found without building a key (one per stage-change record).
+    private let timeInStage = Mutex<[Recorder?]>(Array(repeating: nil, count: 64))
     /// `leadscore_consumer_lag_messages{topic,partition}` of the assigned partitions.
     private let lags = Mutex<[TopicPartition: Gauge]>([:])
     /// Event (Kafka message timestamp) → output acknowledged by the broker.
@@ -31,6 +34,8 @@ public final class RuntimeMetrics: Sendable {
     public let assignedPartitions = Gauge(label: "leadscore_assigned_partitions")
     public let ready = Gauge(label: "leadscore_ready")
     public let producerQueue = Gauge(label: "leadscore_producer_queue_messages")
+    /// librdkafka statistics of the daemon's consumer and producer (`leadscore_kafka_*`).
+    public let kafka = KafkaStatisticsMetrics()
     /// Per stage: contacts currently at it (all assigned partitions).
     public let contactsPerStage: [Stage: Gauge]
     /// lead→MQL: contacts that reached MQL or beyond / all contacts; MQL→SQL likewise.
@@ -47,6 +52,21 @@ public final class RuntimeMetrics: Sendable {
     public func stageChange(from: Stage, to: Stage) -> Counter {
         counter(label: "leadscore_stage_changes_total", [("from", from.name), ("to", to.name)])
     }
+
+    /// The histogram of event time spent in `from` before moving to `to` (`leadscore_time_in_stage_seconds`),
+    /// fed from `OutputRecord.timeInPreviousStage` so the funnel's speed (median lead → MQL, MQL → SQL) is live.
+    public func timeInStage(from: Stage, to: Stage) -> Recorder {
+        let i = Self.transitionSlot(from) * 8 + Self.transitionSlot(to)
+        return timeInStage.withLock { table in
+            if let r = table[i] { return r }
+            let r = Recorder(label: "leadscore_time_in_stage_seconds", dimensions: [("from", from.name), ("to", to.name)], aggregate: true)
+            table[i] = r
+            return r
+        }
+    }
+
+    /// 0…7 for the eight stages (`disqualified` last).
+    static func transitionSlot(_ s: Stage) -> Int { s == .disqualified ? 7 : s.rawValue }
 
     /// The counter of alerts for one reason and priority 1–3 (`leadscore_alerts_total{reason,priority}`).
     public func alert(intent: Bool, priority: UInt8) -> Counter {
@@ -90,6 +110,8 @@ public final class RuntimeMetrics: Sendable {
         "leadscore_checkpoint_duration_seconds": [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
         "leadscore_restore_duration_seconds": [0.001, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60],
         "leadscore_checkpoint_bytes": [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9],
+        // Event time: 1 min, 10 min, 1 h, 6 h, 1 d, 3 d, 7 d, 14 d, 30 d, 60 d, 90 d.
+        "leadscore_time_in_stage_seconds": [60, 600, 3600, 21_600, 86_400, 259_200, 604_800, 1_209_600, 2_592_000, 5_184_000, 7_776_000],
     ]
 }
 

@@ -83,7 +83,9 @@ extension CompiledRules {
 }
 
 extension EngineCore {
-    static let contactFormat: UInt8 = 1
+    /// 2: adds the event time the contact entered its current stage (after the stage byte). 1 still restores,
+    /// with that time unknown (the contact's next stage change then has no time-in-stage).
+    static let contactFormat: UInt8 = 2
     static let partitionFormat: UInt8 = 1
 
     /// The contact's state for a checkpoint; nil when the contact is unknown.
@@ -97,6 +99,7 @@ extension EngineCore {
         w.i64(c.newest); w.f64(c.fit); w.u64(UInt64(c.fitMask))
         w.i64(c.lastAlert); w.i64(c.lastPointsChange); w.i64(c.recycleAt)
         w.u8(UInt8(truncatingIfNeeded: c.stage.rawValue))
+        w.i64(contacts.stageEnteredAt(Int(ci)))
         // traits: name + time
         let setTraits = (0..<compiled.traitNames.count).filter { c.traitTime($0) != ContactState.none }
         w.count(setTraits.count)
@@ -125,7 +128,7 @@ extension EngineCore {
     mutating func restoreContact(id: String, bytes: [UInt8]) throws {
         var r = BinaryReader(bytes)
         let format = try r.u8()
-        guard format == Self.contactFormat else { throw CheckpointError("unknown contact format \(format)") }
+        guard format == 1 || format == Self.contactFormat else { throw CheckpointError("unknown contact format \(format)") }
         let sameRules = try r.string() == rules.version
         let storedId = try r.string()
         guard storedId == id else { throw CheckpointError("checkpoint is for contact \(storedId), not \(id)") }
@@ -135,6 +138,7 @@ extension EngineCore {
         let rawStage = Int(try r.u8())
         guard let stage = Stage(rawValue: rawStage) else { throw CheckpointError("bad stage \(rawStage)") }
         c.stage = stage
+        let stageEnteredAt = format >= 2 ? try r.i64() : ContactState.none
         let nTraits = try r.count()
         for _ in 0..<nTraits {
             let name = try r.string(); let time = try r.i64()
@@ -180,7 +184,7 @@ extension EngineCore {
             c.fit = fit; c.fitMask = mask
             c.recycleAt = crossing(c)
         }
-        install(c, seen: seen)
+        install(c, seen: seen, stageEnteredAt: stageEnteredAt)
     }
 
     /// Watermark and counters of the partition.

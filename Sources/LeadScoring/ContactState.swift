@@ -9,6 +9,8 @@
 ///   sorted, so counting firings in a window is a binary search.
 /// - Message ids are 64-bit FNV-1a hashes with their event time; the few very active contacts keep them in a
 ///   hash table held by the engine (`flags & seenInTable`).
+/// - When the contact entered its current stage is a column of `ContactStore` next to this struct (needed for
+///   every contact from creation on, rarely read: it would cost every contact's blob a word).
 ///
 /// Blob layout (UInt64 words): header, [last alert, recycle timer] (only once set), extra trait bits (tests ≥ 64), trait times, slots (rule, contrib bits,
 /// awarded-abs bits), firings, seen ids (hash, time). Header: bits 0–7 trait times, 8–15 slots, 16–23 seen

@@ -3,17 +3,26 @@
 /// A class, so that processing a contact in place (`inout contacts[i]`) does not count as an access to the
 /// whole engine state: no move-out/move-in per event, no array uniqueness or exclusivity checks.
 /// Not thread-safe (owned by one `PartitionEngine`).
+///
+/// Next to the contacts, a parallel column holds the event time at which each contact entered its current
+/// stage (`stageEnteredAt`). It is needed for every contact from its first event on (entering `lead` is
+/// creation), so it cannot live in the lazily created blob extras; outside the 64-byte `ContactState` it
+/// costs exactly 8 bytes per contact and is touched only on creation and on stage changes, not per event.
 final class ContactStore {
     private(set) var base: UnsafeMutablePointer<ContactState>
+    /// Parallel to `base`: when the contact entered its current stage, or `ContactState.none` when unknown.
+    private var entered: UnsafeMutablePointer<EventTime>
     private(set) var count = 0
     private var capacity: Int
 
     init(capacity: Int = 1024) {
         self.capacity = max(16, capacity)
         base = .allocate(capacity: self.capacity)
+        entered = .allocate(capacity: self.capacity)
     }
 
     deinit {
+        entered.deallocate()
         base.deinitialize(count: count)
         base.deallocate()
     }
@@ -31,16 +40,34 @@ final class ContactStore {
         }
     }
 
-    func append(_ c: ContactState) {
+    /// Adds a contact; by default it entered its stage (`lead`) at its first event, `c.newest`.
+    func append(_ c: ContactState, stageEnteredAt: EventTime? = nil) {
         if count == capacity {
             let bigger = UnsafeMutablePointer<ContactState>.allocate(capacity: capacity * 2)
             bigger.moveInitialize(from: base, count: count)
             base.deallocate()
             base = bigger
+            let biggerEntered = UnsafeMutablePointer<EventTime>.allocate(capacity: capacity * 2)
+            biggerEntered.moveInitialize(from: entered, count: count)
+            entered.deallocate()
+            entered = biggerEntered
             capacity *= 2
         }
         (base + count).initialize(to: c)
+        (entered + count).initialize(to: stageEnteredAt ?? c.newest)
         count += 1
+    }
+
+    /// Event time at which contact `i` entered its current stage, or `ContactState.none` when unknown
+    /// (restored from a checkpoint format that did not keep it).
+    @inline(__always) func stageEnteredAt(_ i: Int) -> EventTime {
+        precondition(i >= 0 && i < count, "contact index out of range")
+        return entered[i]
+    }
+
+    @inline(__always) func setStageEnteredAt(_ i: Int, _ t: EventTime) {
+        precondition(i >= 0 && i < count, "contact index out of range")
+        entered[i] = t
     }
 
     /// All contact ids, in creation order.

@@ -26,6 +26,11 @@ public struct OutputRecord: Sendable, Hashable {
     /// Stage changes: the transition (for per-transition metrics without parsing `json`).
     public var from: Stage = .lead
     public var to: Stage = .lead
+    /// Stage changes: event time (µs) the contact spent in `from`, from entering it (creation for a contact's
+    /// first `lead`) to this record's `at` (for recycle (b), the crossing moment); never negative. nil when
+    /// unknown: the contact was restored from a checkpoint written before entry times were kept. Feeds
+    /// `leadscore_time_in_stage_seconds`; deliberately not in `json` (the record bytes are CONTRACTS §4's).
+    public var timeInPreviousStage: EventDuration?
     /// Alerts: an intent signal (true) or entering SQL (false), and the priority 1–3 (P1 = best fit).
     public var intent = false
     public var priority: UInt8 = 0

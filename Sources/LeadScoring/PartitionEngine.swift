@@ -307,14 +307,14 @@ struct EngineCore {
         let prevStage = c.stage
         var alertsAllowed = true
         if c.stage != .disqualified, compiled.disqualifyWhen >= 0, eval(compiled.disqualifyWhen, ctx, c, after) {
-            emitStage(c, from: c.stage, to: .disqualified, trigger: trigger, into: &out)
+            emitStage(c, ci, from: c.stage, to: .disqualified, trigger: trigger, into: &out)
             c.stage = .disqualified
             alertsAllowed = false
         } else {
             var proceed = true
             if c.stage == .disqualified {
                 if compiled.disqualifyUntil >= 0, eval(compiled.disqualifyUntil, ctx, c, after) {
-                    emitStage(c, from: .disqualified, to: .lead, trigger: trigger, into: &out)
+                    emitStage(c, ci, from: .disqualified, to: .lead, trigger: trigger, into: &out)
                     c.stage = .lead
                     stageHits.append(.lead)
                 } else {
@@ -329,12 +329,12 @@ struct EngineCore {
                     if cond >= 0, eval(cond, ctx, c, after) { target = s; break }
                 }
                 if let target {
-                    emitStage(c, from: c.stage, to: target, trigger: trigger, into: &out)
+                    emitStage(c, ci, from: c.stage, to: target, trigger: trigger, into: &out)
                     c.stage = target
                     stageHits.append(target)
                 } else if compiled.isRecycleFrom(prevStage), c.stage == prevStage,
                           !(after.total >= compiled.recycleBelow - 1e-9) {
-                    emitStage(c, from: prevStage, to: .lead, trigger: trigger, into: &out)
+                    emitStage(c, ci, from: prevStage, to: .lead, trigger: trigger, into: &out)
                     c.stage = .lead
                     stageHits.append(.lead)
                 }
@@ -410,7 +410,7 @@ struct EngineCore {
             let i = Int(d.ci)
             guard contacts[i].recycleAt == d.at else { continue }
             let c = contacts[i]
-            emitStage(c, from: c.stage, to: .lead, at: d.at, trigger: trigger, into: &out)
+            emitStage(c, d.ci, from: c.stage, to: .lead, at: d.at, trigger: trigger, into: &out)
             contacts[i].stage = .lead
             contacts[i].recycleAt = ContactState.never
             markDirty(d.ci)
@@ -476,7 +476,8 @@ struct EngineCore {
         w.byte(0x7D)
     }
 
-    private mutating func emitStage(_ c: ContactState, from: Stage, to: Stage, at: EventTime? = nil,
+    /// Appends a stage-change record and restarts the contact's time-in-stage clock at the record's `at`.
+    private mutating func emitStage(_ c: ContactState, _ ci: Int32, from: Stage, to: Stage, at: EventTime? = nil,
                            trigger: Trigger, into out: inout [OutputRecord]) {
         let at = at ?? c.newest
         let id = c.id + ":stage:" + from.name + ">" + to.name + ":" + trigger.messageId
@@ -493,6 +494,9 @@ struct EngineCore {
         var record = OutputRecord(kind: .stageChange, contactId: c.id, id: id, json: w.bytes)
         record.from = from
         record.to = to
+        let entered = contacts.stageEnteredAt(Int(ci))
+        if entered != ContactState.none { record.timeInPreviousStage = max(0, at &- entered) }
+        contacts.setStageEnteredAt(Int(ci), at)
         out.append(record)
         stageChanges += 1
     }
@@ -610,7 +614,7 @@ struct EngineCore {
     }
 
     func approximateMemoryBytes() -> Int {
-        var bytes = contacts.count * MemoryLayout<ContactState>.stride + slots.count * 4
+        var bytes = contacts.count * (MemoryLayout<ContactState>.stride + MemoryLayout<EventTime>.stride) + slots.count * 4
         for i in 0..<contacts.count {
             let c = contacts[i]
             if c.blob.capacity > 0 { bytes += 48 + c.blob.capacity * 8 }     // array header + malloc overhead
@@ -637,7 +641,8 @@ struct EngineCore {
     }
 
     /// Puts a restored contact in place (checkpoint restore); its recycle timer is re-armed.
-    mutating func install(_ c: ContactState, seen: [(hash: UInt64, time: EventTime)]) {
+    /// `stageEnteredAt`: when it entered its current stage, `ContactState.none` when the checkpoint did not say.
+    mutating func install(_ c: ContactState, seen: [(hash: UInt64, time: EventTime)], stageEnteredAt: EventTime) {
         let h = indexHash(c.id)
         var c = c
         let existing = find(c.id, hash: h)
@@ -646,8 +651,11 @@ struct EngineCore {
             | (existing.map { contacts[Int($0)].flags & ContactState.dirty } ?? 0)
         seenTables[ci] = nil
         for s in seen { remember(&c, ci, s.hash, at: s.time, prune: false) }
-        if existing != nil { contacts[Int(ci)] = c } else {
-            contacts.append(c)
+        if existing != nil {
+            contacts[Int(ci)] = c
+            contacts.setStageEnteredAt(Int(ci), stageEnteredAt)
+        } else {
+            contacts.append(c, stageEnteredAt: stageEnteredAt)
             insertIndex(ci, hash: h)
         }
         if c.recycleAt != ContactState.never { timers.push(at: c.recycleAt, contact: ci) }

@@ -19,6 +19,9 @@ public struct ReplaySession {
     private var firstSeen: [String: EventTime] = [:]
     private var reachedMQL: [String: EventTime] = [:]
     private var reachedSQL: [String: EventTime] = [:]
+    /// Event time spent in a stage before an upward move, by the stage left (the records' `timeInPreviousStage`,
+    /// which the daemon exports as `leadscore_time_in_stage_seconds`).
+    private var upwardTimeInStage: [Stage: [EventDuration]] = [:]
     /// Last stage published per contact (bench: `mismatched_contacts`).
     public private(set) var lastPublishedStage: [String: Stage] = [:]
 
@@ -80,8 +83,8 @@ public struct ReplaySession {
                 stageChanges += 1
                 guard let (from, to) = Self.transition(of: r) else { continue }
                 lastPublishedStage[r.contactId] = to
-                _ = from
                 guard trackFunnel else { continue }
+                if let d = r.timeInPreviousStage, Self.isUpward(from: from, to: to) { upwardTimeInStage[from, default: []].append(d) }
                 // Entries into the funnel happen at the contact's newest event time (recycles go to lead).
                 guard to != .lead && to != .disqualified,
                       let at = engine.contact(r.contactId)?.lastEventTime else { continue }
@@ -100,6 +103,9 @@ public struct ReplaySession {
         guard parts.count == 2, let from = Stage(name: String(parts[0])), let to = Stage(name: String(parts[1])) else { return nil }
         return (from, to)
     }
+
+    /// A move up the funnel (disqualification and requalification are not).
+    static func isUpward(from: Stage, to: Stage) -> Bool { from != .disqualified && to != .disqualified && to > from }
 
     public var contacts: Int { engines.reduce(0) { $0 + $1.contactCount } }
 
@@ -122,6 +128,10 @@ public struct ReplaySession {
         /// Median event time from first event to MQL, and from MQL to SQL (µs).
         public var medianLeadToMQL: EventDuration?
         public var medianMQLToSQL: EventDuration?
+        /// Per funnel stage left upwards (lead → mql or beyond, mql → sal or beyond, …): how many such moves had
+        /// a known time in stage, and its median (µs) — the median of `leadscore_time_in_stage_seconds` summed
+        /// over the `to` stages above `from`.
+        public var timeInStageBeforeMovingUp: [(stage: Stage, moves: Int, median: EventDuration)]
         /// Engagement rules by |total awarded points| then firings.
         public var topRules: [(rule: String, firings: Int, points: Double)]
     }
@@ -144,11 +154,15 @@ public struct ReplaySession {
             a.points.magnitude != b.points.magnitude ? a.points.magnitude > b.points.magnitude
                 : (a.firings != b.firings ? a.firings > b.firings : a.rule < b.rule)
         }
+        let upward = Stage.funnel.compactMap { s in
+            upwardTimeInStage[s].flatMap { ds in Self.median(ds).map { (stage: s, moves: ds.count, median: $0) } }
+        }
         let n = contacts
         return Funnel(contactsPerStage: stages, contacts: n, reachedMQL: reachedMQL.count, reachedSQL: reachedSQL.count,
                       leadToMQL: n > 0 ? Double(reachedMQL.count) / Double(n) : nil,
                       mqlToSQL: reachedMQL.isEmpty ? nil : Double(reachedSQL.count) / Double(reachedMQL.count),
-                      medianLeadToMQL: Self.median(toMQL), medianMQLToSQL: Self.median(toSQL), topRules: top)
+                      medianLeadToMQL: Self.median(toMQL), medianMQLToSQL: Self.median(toSQL),
+                      timeInStageBeforeMovingUp: upward, topRules: top)
     }
 
     static func median(_ xs: [EventDuration]) -> EventDuration? {
@@ -191,6 +205,12 @@ public struct ReplaySession {
         o += "\nMedian time (event time)\n"
         o += "  lead → MQL   " + Self.duration(f.medianLeadToMQL) + "\n"
         o += "  MQL → SQL    " + Self.duration(f.medianMQLToSQL) + "\n"
+        if !f.timeInStageBeforeMovingUp.isEmpty {
+            o += "\nMedian time in stage before moving up (event time; leadscore_time_in_stage_seconds)\n"
+            for u in f.timeInStageBeforeMovingUp {
+                o += "  " + Self.pad(u.stage.name, 13) + Self.duration(u.median) + "  (\(u.moves) move\(u.moves == 1 ? "" : "s"))\n"
+            }
+        }
         o += "\nTop rules (by total awarded points)\n"
         o += "  " + Self.pad("rule", 24) + Self.pad("firings", 10, right: true) + Self.pad("points", 14, right: true) + "\n"
         for r in f.topRules {

@@ -181,8 +181,12 @@ extension ConfigLoaderTests {
 
     private var runtimeMetricNames: Set<String> {
         get throws {
-            let src = try String(contentsOfFile: repo + "/Sources/LeadRuntime/RuntimeMetrics.swift", encoding: .utf8)
-            return Set(src.matches(of: #/label: "(leadscore_[a-z_]+)"/#).map { String($0.1) })
+            var names = Set<String>()
+            for file in ["RuntimeMetrics.swift", "KafkaStatisticsMetrics.swift"] {
+                let src = try String(contentsOfFile: repo + "/Sources/LeadRuntime/" + file, encoding: .utf8)
+                names.formUnion(src.matches(of: #/label: "(leadscore_[a-z_]+)"/#).map { String($0.1) })
+            }
+            return names
         }
     }
 

@@ -59,7 +59,7 @@ private func get(_ url: String) async throws -> HTTPReply {
 }
 
 /// Parses Prometheus text: every non-comment line is `name{labels} value`; returns "name{labels}" → value.
-private func parsePrometheus(_ text: String) throws -> [String: Double] {
+func parsePrometheus(_ text: String) throws -> [String: Double] {
     var samples: [String: Double] = [:]
     let line = #/^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/#
     for l in text.split(separator: "\n", omittingEmptySubsequences: true) where !l.hasPrefix("#") {

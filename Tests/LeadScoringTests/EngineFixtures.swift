@@ -105,3 +105,13 @@ extension Fixtures {
         EngagementRule(name: name, when: when, points: points, maxPoints: max, limit: limit, highIntent: intent)
     }
 }
+
+extension Fixtures {
+    /// Example rules: content ×3 (30) + demo (30) = 60 at `t` takes a lead to mql (with an intent alert).
+    static func toMQL(_ e: PartitionEngine, _ s: inout Stream, _ c: String, at t: EventTime) -> [OutputRecord] {
+        var out: [OutputRecord] = []
+        for _ in 0..<3 { out += e.feed(s.track(c, "Content Downloaded", at: t)) }
+        out += e.feed(s.track(c, "Demo Requested", at: t))
+        return out
+    }
+}

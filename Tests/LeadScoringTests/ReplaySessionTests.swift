@@ -52,6 +52,11 @@ import Testing
         #expect(text.contains("lead → MQL      66.7%"))
         #expect(text.contains("MQL → SQL         50%"))
         #expect(text.contains("01:30:00"))
+        // Time in stage from the records (as leadscore_time_in_stage_seconds): c1 1 h and c2 2 h in lead, c1 2 h at mql.
+        #expect(f.timeInStageBeforeMovingUp.map(\.stage) == [.lead, .mql])
+        #expect(f.timeInStageBeforeMovingUp.map(\.moves) == [2, 1])
+        #expect(f.timeInStageBeforeMovingUp.map(\.median) == [90 * TimeUnit.minute, 2 * TimeUnit.hour])
+        #expect(text.contains("  lead         01:30:00  (2 moves)\n  mql          02:00:00  (1 move)\n"))
     }
 
     @Test func partitionsSplitByCRC32OfTheContactId() {

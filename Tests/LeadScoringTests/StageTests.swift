@@ -7,14 +7,6 @@ import Testing
     let day = TimeUnit.day
     let hour = TimeUnit.hour
 
-    /// content ×3 (30) + demo (30) = 60 at `t`: lead → mql with an intent alert.
-    func toMQL(_ e: PartitionEngine, _ s: inout F.Stream, _ c: String, at t: EventTime) -> [OutputRecord] {
-        var out: [OutputRecord] = []
-        for _ in 0..<3 { out += e.feed(s.track(c, "Content Downloaded", at: t)) }
-        out += e.feed(s.track(c, "Demo Requested", at: t))
-        return out
-    }
-
     @Test func contactIsCreatedAtLeadSilently() {
         let e = PartitionEngine(rules: F.exampleRules())
         var s = F.Stream()
@@ -38,7 +30,7 @@ import Testing
     @Test func stagesNeverMoveBackward() {
         let e = PartitionEngine(rules: F.exampleRules())
         var s = F.Stream()
-        _ = toMQL(e, &s, "a", at: F.t0)
+        _ = F.toMQL(e, &s, "a", at: F.t0)
         #expect(e.feed(s.track("a", "Lead Accepted", at: F.t0)).map(\.id) == ["a:stage:mql>sal:m5"])
         // score still ≥ 50: mql's condition holds but mql is below sal
         #expect(e.feed(s.track("a", "Content Downloaded", at: F.t0)).isEmpty)
@@ -53,7 +45,7 @@ import Testing
     @Test func recycleOnTheEventThatDropsTheScore() {
         let e = PartitionEngine(rules: F.exampleRules())
         var s = F.Stream()
-        #expect(toMQL(e, &s, "r", at: F.t0).map(\.id) == ["r:stage:lead>mql:m4", "r:alert:intent:demo-request:m4"])
+        #expect(F.toMQL(e, &s, "r", at: F.t0).map(\.id) == ["r:stage:lead>mql:m4", "r:alert:intent:demo-request:m4"])
         #expect(e.feed(s.track("r", "Unsubscribed", at: F.t0)).isEmpty)          // 40 ≥ 25
         let out = e.feed(s.track("r", "Unsubscribed", at: F.t0))                 // 20 < 25
         #expect(out.map(\.id) == ["r:stage:mql>lead:m6"])
@@ -63,8 +55,8 @@ import Testing
     @Test func recycleAsTheWatermarkPassesTheCrossingOrderedByCrossingThenContact() {
         let e = PartitionEngine(rules: F.exampleRules())
         var s = F.Stream()
-        _ = toMQL(e, &s, "y", at: F.t0)                   // 60 → crosses 25 at t0 + 37.891 d
-        _ = toMQL(e, &s, "x", at: F.t0)                   // same crossing; ordered by id: x before y
+        _ = F.toMQL(e, &s, "y", at: F.t0)                   // 60 → crosses 25 at t0 + 37.891 d
+        _ = F.toMQL(e, &s, "x", at: F.t0)                   // same crossing; ordered by id: x before y
         for _ in 0..<3 { e.feed(s.track("w", "Content Downloaded", at: F.t0)) }
         for _ in 0..<3 { e.feed(s.page("w", "/pricing", at: F.t0)) }
         for _ in 0..<2 { e.feed(s.track("w", "Email Opened", at: F.t0)) }
@@ -97,7 +89,7 @@ import Testing
     @Test func recycleDueBeforeTheContactsOwnEvent() {
         let e = PartitionEngine(rules: F.exampleRules())
         var s = F.Stream()
-        _ = toMQL(e, &s, "x", at: F.t0)
+        _ = F.toMQL(e, &s, "x", at: F.t0)
         // x's own event after its crossing: the recycle (b) record first, then the event from lead.
         let out = e.feed(s.track("x", "Content Downloaded", at: F.t0 + 40 * day))
         #expect(out.map(\.id) == ["x:stage:mql>lead:m5"])
@@ -107,7 +99,7 @@ import Testing
     @Test func disqualifyAndRequalify() {
         let e = PartitionEngine(rules: F.exampleRules())
         var s = F.Stream()
-        _ = toMQL(e, &s, "d", at: F.t0)
+        _ = F.toMQL(e, &s, "d", at: F.t0)
         let dq = e.feed(s.track("d", "Lead Disqualified", at: F.t0 + hour, traits: [("title", .string("CEO"))]))
         #expect(dq.map(\.id) == ["d:stage:mql>disqualified:m5"])
         #expect(e.view("d").fit == 15)                                             // traits still updated
@@ -122,7 +114,7 @@ import Testing
         // A disqualified contact never recycles by time.
         let e2 = PartitionEngine(rules: F.exampleRules())
         var s2 = F.Stream()
-        _ = toMQL(e2, &s2, "q", at: F.t0)
+        _ = F.toMQL(e2, &s2, "q", at: F.t0)
         e2.feed(s2.track("q", "Lead Disqualified", at: F.t0))
         #expect(e2.feed(s2.track("o", "x", at: F.t0 + 100 * day)).isEmpty)
     }
