@@ -6,7 +6,8 @@
 # A dev broker (separate process) gets a topic of EVENTS generated events keyed by contact (the bench stream,
 # 170 B each: keep EVENTS × 170 B / PARTITIONS under the built-in cluster's ~5 MiB per partition). First the raw C
 # drain (`bench-kafka --drain-topic`: rd_kafka_consumer_poll, no processing), then one daemon per thread setting
-# in its own group, timed from its assignment to `leadscore_events_total` = EVENTS (decode, score, publish the
+# in its own group, timed like the raw drain from its first processed events to `leadscore_events_total` = EVENTS
+# (Benchmarks/scripts/drain-clock.py: one poller process, 50 ms) (decode, score, publish the
 # outputs, checkpoint). One line per measurement; ratio = daemon / raw.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,10 +37,7 @@ for t in "${THREADS[@]}"; do
         --rules examples/rules.yaml --data-dir "$WORK/data-$t" --http-port 0 --log-format json --processing-threads "$t" \
         --kafka-property session.timeout.ms=6000 --kafka-property heartbeat.interval.ms=500 > "$log" 2>&1 &
     pid=$!; p=$(port "$log")
-    until grep -q '"assigned' "$log" || grep -q 'assigned drain-in' "$log"; do sleep 0.01; done
-    t0=$(now)
-    until [ "$(curl -s "localhost:$p/metrics" | awk '/^leadscore_events_total/ { s += $2 } END { print s + 0 }')" -ge "$N" ]; do sleep 0.02; done
-    t1=$(now)
+    d=$(python3 Benchmarks/scripts/drain-clock.py "$p" "$N")
     kill -TERM $pid; wait $pid || true
-    awk -v n="$N" -v a="$t0" -v b="$t1" -v r="$raw" -v t="$t" 'BEGIN { d = n / (b - a); printf "processing_threads=%s daemon_per_sec=%.0f ratio=%.2f\n", t, d, d / r }'
+    awk -v d="$d" -v r="$raw" -v t="$t" 'BEGIN { printf "processing_threads=%s daemon_per_sec=%.0f ratio=%.2f\n", t, d, d / r }'
 done

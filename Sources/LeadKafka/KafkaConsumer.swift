@@ -72,7 +72,13 @@ public final class KafkaConsumer: @unchecked Sendable {
             "auto.offset.reset": options.autoOffsetReset,
             "partition.assignment.strategy": options.assignmentStrategy,
             "enable.partition.eof": "false",
-            "queued.min.messages": "100000",
+            // librdkafka 2.0.2 compares this with the length of the queue a partition's fetch queue is
+            // forwarded to — the consumer queue shared by ALL partitions — and backs the partition off for
+            // fetch.error.backoff.ms (500 ms) when it is exceeded: with 100 000 and a few dozen busy
+            // partitions, fetching paused every ~100 k messages (measured: 363 k events drained in bursts
+            // with 0.5 s gaps, 120 k/s, instead of 280 k/s without gaps). Memory stays bounded by
+            // queued.max.messages.kbytes.
+            "queued.min.messages": "1000000",
             "fetch.wait.max.ms": "20",
         ]
         if let gi = options.groupInstanceId { defaults["group.instance.id"] = gi }

@@ -12,7 +12,7 @@ public enum RawKafkaBaseline {
         guard partitions > 0 else { throw KafkaError(code: -1, message: "topic \(topic) does not exist") }
         let conf = try KafkaConfig(bootstrapServers: bootstrapServers, clientId: "leadscore-raw-drain").makeConf(defaults: [
             "group.id": "leadscore-raw-\(getpid())-\(UInt32.random(in: 0...UInt32.max))",
-            "enable.auto.commit": "false", "enable.partition.eof": "false", "queued.min.messages": "100000", "fetch.wait.max.ms": "100",
+            "enable.auto.commit": "false", "enable.partition.eof": "false", "queued.min.messages": "1000000", "fetch.wait.max.ms": "100",
         ])
         let rk = try makeClient(RD_KAFKA_CONSUMER, conf: conf)
         defer { rd_kafka_consumer_close(rk); rd_kafka_destroy(rk) }

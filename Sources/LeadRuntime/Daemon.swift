@@ -35,10 +35,10 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     /// librdkafka may not have noticed yet: no checkpoint or commit until a rebalance or this deadline.
     private var checkpointFence: Date?
     private let deliveryFailures = ManagedAtomic<Int>(0)
-    /// The threads a batch's partitions are scored on (lane 0 is the poll thread itself).
-    private let lanes: LaneGang
-    /// Per lane: the messages of the current batch it scores, and its scratch state.
-    private var laneWork: [LaneWork]
+    /// The threads a batch's partitions are scored on; set at the end of `init` (its handler needs `self`).
+    private var lanes: LanePool<LaneJob>!
+    /// Per lane: its scratch state (only that lane touches it).
+    private var laneWork: [LaneWork] = []
     private let failLock = NSLock()
     private let dataRoot: String
     /// Scale-out: contact state mirrored to Kafka (nil: local checkpoints only).
@@ -79,11 +79,16 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         }
         let topicsKey = String(StableHash.fnv1a64(config.inputTopics.sorted().joined(separator: ",")), radix: 16)
         dataRoot = "\(config.dataDir)/\(config.groupId)/\(topicsKey)"
-        lanes = LaneGang(lanes: config.effectiveProcessingThreads, name: "leadscore-lane")
-        laneWork = (0..<lanes.count).map { _ in LaneWork() }
+        let laneCount = config.effectiveProcessingThreads
+        laneWork = (0..<laneCount).map { _ in LaneWork() }
+        lanes = LanePool(lanes: laneCount, name: "leadscore-lane") { [unowned self] lane, job in
+            let work = laneWork[lane]
+            score(job.batch, job.indices, work)
+            work.addCounts(to: metrics)
+        }
     }
 
-    deinit { lanes.shutdown() }
+    deinit { lanes?.shutdown() }
 
     /// Checks that a topic the daemon writes state to exists with the right partition count, creating it
     /// (compacted) when the broker supports CreateTopics; otherwise says exactly what to create.
@@ -155,8 +160,9 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     /// Graceful stop: stop polling, final checkpoint and commit for every partition (in the revoke that leaving
     /// the group triggers), flush the producer. Blocks the calling thread: call it from a dedicated thread.
     public func stop() {
-        consumer?.closeBlocking()
+        consumer?.closeBlocking()   // its final revoke drained the lanes
         consumer = nil
+        lanes.shutdown()
         ownership?.stop()
         producer?.close(timeoutMs: 10_000)
         producer = nil
@@ -164,26 +170,19 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
 
     // MARK: - consumer delegate (poll thread)
 
-    /// Splits the batch by partition over the lanes (each partition always on the lane its shard was given),
-    /// scores the lanes in parallel and returns when all are done: one hand-over per batch and lane.
+    /// Splits the batch by partition over the lanes (each partition always on the lane its shard was given)
+    /// and goes back to polling: one hand-over per batch and lane, never per event.
     public func consumer(_ consumer: KafkaConsumer, received batch: MessageBatch) {
         noticeStall()
         defer { lastCallbackEnd = Date() }
         metrics.batches.increment()
         metrics.batchSize.record(batch.count)
-        // Small batches (a trickle of events) are not worth waking the other lanes for.
-        let parallel = lanes.count > 1 && batch.count >= 64
-        for w in laneWork { w.indices.removeAll(keepingCapacity: true) }
+        var parts = [[Int]](repeating: [], count: lanes.count)
         for i in 0..<batch.count {
             guard let shard = shard(batch[i].partition), shard.status == .ready else { continue }
-            laneWork[parallel ? shard.lane : 0].indices.append(i)
+            parts[shard.lane].append(i)
         }
-        if parallel {
-            lanes.run { lane in self.score(batch, laneWork[lane]) }
-        } else {
-            score(batch, laneWork[0])
-        }
-        for w in laneWork { w.addCounts(to: metrics) }
+        for lane in parts.indices where !parts[lane].isEmpty { lanes.submit(lane, LaneJob(batch: batch, indices: parts[lane])) }
         maybeCheckpoint()
     }
 
@@ -197,15 +196,18 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     }
 
     /// Scores one lane's messages in order; a shard's lock is held over each run of its messages.
-    private func score(_ batch: MessageBatch, _ work: LaneWork) {
+    private func score(_ batch: MessageBatch, _ indices: [Int], _ work: LaneWork) {
         var held: PartitionShard?
-        for i in work.indices {
+        for i in indices {
             let m = batch[i]
             guard let shard = shard(m.partition) else { continue }
             if held !== shard { held?.lock.unlock(); shard.lock.lock(); held = shard }
-            let topic: String
-            if let t = work.topicNames[m.topicHandle] { topic = t } else { topic = m.topic; work.topicNames[m.topicHandle] = topic }
-            process(m, topic: topic, shard: shard, work: work)
+            if m.topicHandle != work.topicHandle || work.topicHandle == nil {
+                let name = m.topic
+                guard let ti = config.inputTopics.firstIndex(of: name) else { continue }
+                work.topicHandle = m.topicHandle; work.topic = name; work.topicIndex = ti
+            }
+            process(m, topic: work.topic, topicIndex: work.topicIndex, shard: shard, work: work)
         }
         held?.lock.unlock()
     }
@@ -230,15 +232,15 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     private var sessionTimeoutMs: Int { Int(config.kafkaProperties["session.timeout.ms"] ?? "") ?? 45_000 }
     private var heartbeatIntervalMs: Int { Int(config.kafkaProperties["heartbeat.interval.ms"] ?? "") ?? 3_000 }
 
-    private func process(_ m: KafkaMessage, topic: String, shard: PartitionShard, work: LaneWork) {
+    private func process(_ m: KafkaMessage, topic: String, topicIndex: Int, shard: PartitionShard, work: LaneWork) {
         let offset = m.offset
-        if let next = shard.nextOffsets[topic], offset < next { return }
+        if offset < shard.next[topicIndex] { return }   // already processed (`unset` is below every offset)
         do throws(InvalidEvent) {
             let event = try SegmentDecoder.decode(m.value)
             if let ts = m.timestampMillis, ts > 0, event.timestamp > ts * 1000 + config.maxFutureSkew {
                 throw InvalidEvent(.futureTimestamp, "event time \(ISO8601.formatMillis(event.timestamp)) is more than \(config.maxFutureSkew / 1_000_000) s ahead of the message timestamp \(ISO8601.formatMillis(ts * 1000))")
             }
-            if let key = m.key, !key.elementsEqual(event.contactId.utf8) {
+            if let key = m.key, !Self.same(key, event.contactId) {
                 metrics.misrouted.increment()
                 if Date().timeIntervalSince(work.lastMisrouteLog) > 10 {
                     work.lastMisrouteLog = Date()
@@ -258,8 +260,16 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         } catch {
             deadLetter(m, topic: topic, error: error)
         }
-        shard.nextOffsets[topic] = offset + 1
+        shard.next[topicIndex] = offset + 1
         shard.changedSinceCheckpoint = true
+    }
+
+    /// The Kafka key equals the contact id (bytes).
+    @inline(__always) private static func same(_ key: UnsafeRawBufferPointer, _ id: String) -> Bool {
+        var id = id
+        return id.withUTF8 { u in
+            u.count == key.count && (u.count == 0 || memcmp(u.baseAddress!, key.baseAddress!, u.count) == 0)
+        }
     }
 
     private func publish(_ r: OutputRecord, token: UInt64, work: LaneWork) {
@@ -297,6 +307,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     }
 
     public func consumer(_ consumer: KafkaConsumer, assigned partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        lanes.drain()   // the shard table changes below: no lane may be scoring
         checkpointFence = nil
         defer { lastCallbackEnd = Date() }
         var starts: [TopicPartition: Int64] = [:]
@@ -331,11 +342,11 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         let store = CheckpointStore(directory: "\(dataRoot)/p\(p)", logger: logger)
         let options = EngineOptions(quietUntil: config.quietUntil)
         let make = { PartitionEngine(rules: self.rules, options: options) }
-        var shard = PartitionShard(partition: p, engine: make(), store: store)
+        var shard = PartitionShard(partition: p, topics: config.inputTopics, engine: make(), store: store)
         var localProblem: String?
         do {
             if let (engine, restored) = try store.restore(into: make) {
-                shard = PartitionShard(partition: p, engine: engine, store: store)
+                shard = PartitionShard(partition: p, topics: config.inputTopics, engine: engine, store: store)
                 shard.nextOffsets = restored.offsets.filter { $0.key != StateChangelog.localOffsetKey }
                 shard.changelogMarker = restored.offsets[StateChangelog.localOffsetKey]
                 shard.status = .ready
@@ -347,7 +358,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         }
         if let changelog, let problem = catchUp(shard, from: changelog, hadLocal: shard.status == .ready) {
             // Whatever was applied before the failure is not trusted: a fresh engine, failed or rebuilt from the input.
-            shard = PartitionShard(partition: p, engine: make(), store: store)
+            shard = PartitionShard(partition: p, topics: config.inputTopics, engine: make(), store: store)
             noUsableState(shard, problem)
         }
         if case .restoring = shard.status {
@@ -405,6 +416,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     }
 
     public func consumer(_ consumer: KafkaConsumer, revoking partitions: [TopicPartition], lost: Bool) {
+        lanes.drain()   // every event handed out so far is applied before the checkpoint and the shard drop
         defer { lastCallbackEnd = Date() }
         checkpointFence = nil
         let ps = Set(partitions.map(\.partition))
@@ -436,6 +448,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
 
     private func maybeCheckpoint() {
         if Date().timeIntervalSince(lastCheckpoint) >= config.checkpointIntervalSeconds {
+            lanes.drain()   // the checkpoint covers exactly the events handed out so far
             checkpoint(only: nil, reason: "interval")
             updateLag()
         }
@@ -452,7 +465,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         }
     }
 
-    /// Outputs acknowledged → state written → offsets committed, in that order.
+    /// Outputs acknowledged → state written → offsets committed, in that order. Callers drain the lanes first.
     private func checkpoint(only: Set<Int32>?, reason: String) {
         lastCheckpoint = Date()
         guard failure == nil, let producer, let consumer else { return }

@@ -1,13 +1,23 @@
 import Foundation
+import LeadKafka
 import LeadScoring
 
-/// What one of the daemon's processing lanes needs while scoring its part of a batch (only that lane
-/// touches it during `LaneGang.run`; the poll thread between runs).
+/// A lane's part of one batch: the batch stays alive (its librdkafka messages with it) until every lane
+/// holding it is done.
+struct LaneJob {
+    let batch: MessageBatch
+    /// Indices into the batch, in batch order.
+    let indices: [Int]
+}
+
+/// What one of the daemon's processing lanes needs while scoring (only that lane's thread touches it).
 final class LaneWork {
-    /// Indices into the current batch, in batch order.
-    var indices: [Int] = []
     var outputs: [OutputRecord] = []
-    var topicNames: [OpaquePointer?: String] = [:]
+    /// The input topic of the last message (batches rarely mix topics): its librdkafka handle, name and
+    /// position in the daemon's input topics.
+    var topicHandle: OpaquePointer?
+    var topic = ""
+    var topicIndex = 0
     var lastMisrouteLog = Date.distantPast
     // Counted here and added to the metrics once per batch: lanes never contend on a shared counter,
     // and no labelled counter is looked up per record.

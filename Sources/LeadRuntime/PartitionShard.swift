@@ -15,8 +15,21 @@ final class PartitionShard: @unchecked Sendable {
     let lock = NSLock()
     let engine: PartitionEngine
     let store: CheckpointStore
-    /// Next offset to read per input topic (what a checkpoint and a commit record).
-    var nextOffsets: [String: Int64] = [:]
+    /// The daemon's input topics; `next` is indexed like them.
+    let topics: [String]
+    /// Next offset to read per input topic, by position in `topics` (`KafkaOffset.unset`: none yet). The
+    /// per-message path reads and writes this array instead of hashing a topic name twice per event.
+    var next: [Int64]
+    /// `next` by topic name (what a checkpoint and a commit record); topics not in `topics` are ignored.
+    var nextOffsets: [String: Int64] {
+        get {
+            var d: [String: Int64] = [:]
+            for (i, t) in topics.enumerated() where next[i] != PartitionShard.unset { d[t] = next[i] }
+            return d
+        }
+        set { next = topics.map { newValue[$0] ?? PartitionShard.unset } }
+    }
+    static let unset = Int64.min
     /// Offset of the state changelog marker the restored state covers (nil: none).
     var changelogMarker: Int64?
     var status: Status = .restoring
@@ -25,8 +38,10 @@ final class PartitionShard: @unchecked Sendable {
     /// Offsets processed since the last checkpoint (nothing to write when false).
     var changedSinceCheckpoint = false
 
-    init(partition: Int32, engine: PartitionEngine, store: CheckpointStore) {
+    init(partition: Int32, topics: [String], engine: PartitionEngine, store: CheckpointStore) {
         self.partition = partition
+        self.topics = topics
+        next = topics.map { _ in PartitionShard.unset }
         self.engine = engine
         self.store = store
     }

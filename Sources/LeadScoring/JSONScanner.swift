@@ -86,7 +86,7 @@ struct JSONScanner {
     }
 
     /// True when the string at `r` (raw, unescaped) equals `key`.
-    func rawEquals(_ r: Range<Int>, _ key: StaticString) -> Bool {
+    @inline(__always) func rawEquals(_ r: Range<Int>, _ key: StaticString) -> Bool {
         guard r.count == key.utf8CodeUnitCount else { return false }
         let k = key.utf8Start
         for j in 0..<r.count where bytes[r.lowerBound + j] != k[j] { return false }

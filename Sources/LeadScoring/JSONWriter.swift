@@ -22,6 +22,11 @@ public struct JSONWriter: Sendable {
         bytes.append(0x22)
         var s = s
         s.withUTF8 { buf in
+            // Most strings (ids, names, stages) need no escape: one bulk copy.
+            if !buf.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) {
+                bytes.append(contentsOf: buf)
+                return
+            }
             for b in buf {
                 switch b {
                 case 0x22: bytes.append(0x5C); bytes.append(0x22)
