@@ -7,19 +7,39 @@ import Logging
 /// (temp file, fsync, rename, fsync directory); the previous base generation is kept so a damaged newest
 /// file falls back to older good state (and the input is replayed from that state's offsets).
 ///
-/// Not thread-safe: used from the thread that owns the partition (the consumer's poll thread).
-final class CheckpointStore {
+/// Compaction runs in the background: when generation G's deltas outgrow its base, G is frozen, the next
+/// deltas start generation G+1 at once, and a background queue merges base-G + G's deltas into base-(G+1) —
+/// from the files, without touching the engine, so the poll thread never re-encodes every contact. Until
+/// base-(G+1) exists (or when it is damaged), restore reads base-G, all of G's deltas, then G+1's deltas: the
+/// same state. Only the very first base of a partition is written from the engine.
+///
+/// Not thread-safe: used from the thread that owns the partition (the consumer's poll thread); the
+/// compaction it starts works on frozen files only and reports back through a lock.
+final class CheckpointStore: @unchecked Sendable {   // the compaction closure uses `directory` (immutable) and `lock` only
     let directory: String
     private let logger: Logger
     private(set) var generation: UInt64 = 0
     private(set) var sequence: UInt32 = 0
     private var baseBytes = 0
     private var deltaBytes = 0
+    /// A compaction of generation `generation - 1` is queued or running (its result is read under `lock`).
+    private var compacting = false
+    /// A compaction that failed (read or write error): retried at the next checkpoint.
+    private var retryCompaction: UInt64?
+    private let lock = NSLock()
+    private var compacted: (generation: UInt64, result: Result<Int, any Error>)?
+
+    /// One queue for every partition's compactions: they are I/O and seldom, and serializing them keeps two
+    /// stores of the same directory (revoked, then assigned again) from writing the same file at once.
+    static let compactionQueue = DispatchQueue(label: "leadscore.checkpoint-compaction", qos: .utility)
 
     init(directory: String, logger: Logger) {
         self.directory = directory
         self.logger = logger
     }
+
+    /// Waits for every queued compaction (of any partition). Blocks: dedicated threads and tests only.
+    static func waitForCompactions() { compactionQueue.sync {} }
 
     /// What a restore found.
     struct Restored {
@@ -49,6 +69,7 @@ final class CheckpointStore {
 
     /// Loads the newest usable state into `engine`. Returns nil when there is no checkpoint at all.
     func restore(into makeEngine: () -> PartitionEngine) throws -> (PartitionEngine, Restored)? {
+        Self.waitForCompactions()   // a store of this directory revoked earlier may still be compacting it
         let gens = baseGenerations()
         if gens.isEmpty { return nil }
         var problems: [String] = []
@@ -63,32 +84,54 @@ final class CheckpointStore {
                 for c in base.contacts { latest[c.id] = c.state }
                 var offsets = base.offsets
                 var partitionState = base.partitionState
-                var seq: UInt32 = 0
-                while true {
-                    let p = path(delta: gen, seq + 1)
-                    guard FileManager.default.fileExists(atPath: p) else { break }
-                    do {
-                        let d = try CheckpointFile.decode(try read(p))
-                        for c in d.contacts { latest[c.id] = c.state.isEmpty ? nil : c.state }
-                        offsets = d.offsets
-                        partitionState = d.partitionState
-                        bytes += d.contacts.reduce(0) { $0 + $1.state.count }
-                        files += 1
-                        seq += 1
-                    } catch {
-                        logger.error("checkpoint \(p) is unusable (\(error)); using the state before it and replaying the input from there")
-                        break
+                /// Applies the deltas of generation `g` in order; returns how many were good and whether all were.
+                func applyDeltas(of g: UInt64) -> (UInt32, Bool) {
+                    var seq: UInt32 = 0
+                    while true {
+                        let p = path(delta: g, seq + 1)
+                        guard FileManager.default.fileExists(atPath: p) else { return (seq, true) }
+                        do {
+                            let d = try CheckpointFile.decode(try read(p))
+                            for c in d.contacts { latest[c.id] = c.state.isEmpty ? nil : c.state }
+                            offsets = d.offsets
+                            partitionState = d.partitionState
+                            bytes += d.contacts.reduce(0) { $0 + $1.state.count }
+                            files += 1
+                            seq += 1
+                        } catch {
+                            logger.error("checkpoint \(p) is unusable (\(error)); using the state before it and replaying the input from there")
+                            return (seq, false)
+                        }
                     }
+                }
+                var (seq, complete) = applyDeltas(of: gen)
+                var restoredGen = gen
+                // Every newer base is missing or unusable (else it would have been restored). Deltas of
+                // gen+1 were written on top of exactly this complete chain (the generation froze after its
+                // last delta), so they continue it.
+                let orphan = complete && hasDeltas(of: gen + 1)
+                if orphan {
+                    let (s2, c2) = applyDeltas(of: gen + 1)
+                    restoredGen = gen + 1
+                    seq = s2
+                    complete = c2
                 }
                 for (id, state) in latest { try engine.restoreContact(id: id, bytes: state) }
                 try engine.restorePartitionState(partitionState)
                 _ = engine.takeDirtyContactIDs()
-                generation = gen
+                generation = restoredGen
                 sequence = seq
                 baseBytes = base.contacts.reduce(0) { $0 + $1.state.count }
                 deltaBytes = bytes - baseBytes
-                // Later deltas of this generation (after a bad one) must not be read again.
-                removeDeltas(of: gen, after: seq)
+                // Later deltas of this generation (after a bad one) and anything of newer generations (damaged
+                // bases, deltas that no longer continue this chain) must not be read again.
+                removeDeltas(of: restoredGen, after: seq)
+                for g in Set(baseGenerations() + deltaGenerations()) where g > restoredGen { removeGeneration(g) }
+                if orphan {
+                    // Finish what the interrupted (or damaged) compaction should have produced.
+                    removeBase(restoredGen)
+                    startCompaction(of: gen)
+                }
                 return (engine, Restored(offsets: offsets, files: files, bytes: bytes))
             } catch {
                 let msg = "checkpoint generation \(gen) in \(directory) is unusable: \(error)"
@@ -104,8 +147,16 @@ final class CheckpointStore {
     /// Returns the bytes written.
     @discardableResult
     func write(engine: PartitionEngine, changes: [(String, [UInt8])], offsets: [String: Int64]) throws -> Int {
-        let needBase = generation == 0 || sequence >= 64 || deltaBytes > max(baseBytes, 1 << 20)
-        if needBase {
+        collectCompaction()
+        if let g = retryCompaction, !compacting { retryCompaction = nil; startCompaction(of: g) }
+        if generation > 0 && !compacting && retryCompaction == nil && (sequence >= 64 || deltaBytes > max(baseBytes, 1 << 20)) {
+            // Freeze this generation; its compaction runs in the background while deltas go to the next one.
+            startCompaction(of: generation)
+            generation += 1
+            sequence = 0
+            deltaBytes = 0
+        }
+        if generation == 0 {
             let ids = engine.contactIDs
             var contacts: [(String, [UInt8])] = []
             contacts.reserveCapacity(ids.count)
@@ -131,6 +182,72 @@ final class CheckpointStore {
         deltaBytes += bytes.count
         return bytes.count
     }
+
+    /// Queues the merge of base-`g` and all of `g`'s deltas into base-(`g`+1); then generations before `g`
+    /// are deleted (`g` stays as the fallback of `g`+1).
+    private func startCompaction(of g: UInt64) {
+        compacting = true
+        let log = logger
+        Self.compactionQueue.async { [self] in
+            let result = Result<Int, any Error> { try compact(g) }
+            if case .failure(let e) = result { log.error("checkpoint compaction of generation \(g) in \(directory) failed: \(e); retrying at the next checkpoint") }
+            lock.lock(); compacted = (g, result); lock.unlock()
+        }
+    }
+
+    /// Takes the result of a finished compaction (poll thread, at the next checkpoint).
+    private func collectCompaction() {
+        guard compacting else { return }
+        lock.lock(); let r = compacted; compacted = nil; lock.unlock()
+        guard let r else { return }
+        compacting = false
+        switch r.result {
+        case .success(let bytes): baseBytes = bytes
+        case .failure: retryCompaction = r.generation
+        }
+    }
+
+    /// base-`g` ⊕ deltas of `g` (later wins, empty state = removed) → base-(`g`+1), with the offsets and
+    /// partition state of the last delta. Runs on the compaction queue; reads and writes files only.
+    private func compact(_ g: UInt64) throws -> Int {
+        let base = try CheckpointFile.decode(try read(path(base: g)))
+        var order: [String] = base.contacts.map(\.id)
+        var latest: [String: [UInt8]] = [:]
+        latest.reserveCapacity(base.contacts.count)
+        for c in base.contacts { latest[c.id] = c.state }
+        var offsets = base.offsets
+        var partitionState = base.partitionState
+        var seq: UInt32 = 0
+        while FileManager.default.fileExists(atPath: path(delta: g, seq + 1)) {
+            let d = try CheckpointFile.decode(try read(path(delta: g, seq + 1)))
+            for c in d.contacts {
+                if latest[c.id] == nil && !c.state.isEmpty { order.append(c.id) }
+                latest[c.id] = c.state.isEmpty ? nil : c.state
+            }
+            offsets = d.offsets
+            partitionState = d.partitionState
+            seq += 1
+        }
+        let contacts = order.compactMap { id in latest[id].map { (id, $0) } }
+        let file = CheckpointFile(isBase: true, generation: g + 1, sequence: 0, offsets: offsets,
+                                  partitionState: partitionState, contacts: contacts)
+        let bytes = file.encode()
+        try atomicWrite(bytes, to: path(base: g + 1))
+        for old in baseGenerations() where old < g { removeGeneration(old) }
+        return bytes.count
+    }
+
+    private func hasDeltas(of g: UInt64) -> Bool { FileManager.default.fileExists(atPath: path(delta: g, 1)) }
+
+    private func deltaGenerations() -> [UInt64] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { n -> UInt64? in
+            guard n.hasPrefix("delta-"), n.hasSuffix(".ck") else { return nil }
+            return UInt64(n.dropFirst(6).prefix(12))
+        }
+    }
+
+    private func removeBase(_ g: UInt64) { try? FileManager.default.removeItem(atPath: path(base: g)) }
 
     private func removeGeneration(_ g: UInt64) {
         try? FileManager.default.removeItem(atPath: path(base: g))
