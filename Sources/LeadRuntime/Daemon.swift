@@ -236,7 +236,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         let offset = m.offset
         if offset < shard.next[topicIndex] { return }   // already processed (`unset` is below every offset)
         do throws(InvalidEvent) {
-            let event = try SegmentDecoder.decode(m.value)
+            let event = try SegmentDecoder.decode(m.value, interner: work.interner)
             if let ts = m.timestampMillis, ts > 0, event.timestamp > ts * 1000 + config.maxFutureSkew {
                 throw InvalidEvent(.futureTimestamp, "event time \(ISO8601.formatMillis(event.timestamp)) is more than \(config.maxFutureSkew / 1_000_000) s ahead of the message timestamp \(ISO8601.formatMillis(ts * 1000))")
             }

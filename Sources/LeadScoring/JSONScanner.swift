@@ -5,6 +5,9 @@ struct JSONScanner {
 
     let bytes: UnsafeRawBufferPointer
     var i = 0
+    /// Where `readString(shared: true)` takes repeated texts from (nil: always a new String). Unowned: the
+    /// caller keeps it alive for the decode, and copies of the scanner then cost no reference counting.
+    unowned(unsafe) var interner: StringInterner?
     static let maxDepth = 64
 
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
@@ -78,10 +81,10 @@ struct JSONScanner {
     }
 
     /// Reads a string value as a Swift String (escapes decoded).
-    mutating func readString() throws(Malformed) -> String {
+    mutating func readString(shared: Bool = false) throws(Malformed) -> String {
         let (r, escaped) = try scanString()
         let slice = UnsafeRawBufferPointer(rebasing: bytes[r])
-        if !escaped { return String(decoding: slice, as: UTF8.self) }
+        if !escaped { return shared ? (interner?.string(slice) ?? String(decoding: slice, as: UTF8.self)) : String(decoding: slice, as: UTF8.self) }
         return Self.unescape(slice)
     }
 

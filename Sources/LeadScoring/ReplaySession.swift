@@ -5,6 +5,8 @@ public struct ReplaySession {
     public let rules: Rules
     /// One engine per partition, each with its own event-time watermark.
     public let engines: [PartitionEngine]
+    /// Repeated texts of the decoded lines, shared (`line` decodes with it).
+    public let interner = StringInterner()
     public private(set) var events = 0
     public private(set) var invalid = 0
     /// Invalid lines: (line number, reason) of the first `maxInvalidSamples`.
@@ -45,7 +47,7 @@ public struct ReplaySession {
         if blank { return nil }
         let event: SegmentEvent
         do {
-            event = try SegmentDecoder.decode(bytes)
+            event = try SegmentDecoder.decode(bytes, interner: interner)
         } catch {
             events += 1
             invalid += 1

@@ -1,17 +1,19 @@
 /// Decodes Segment-spec events (CONTRACTS §2) straight from Kafka's buffer: one pass, only the fields the
 /// engine uses are materialized, everything else is validated and skipped.
 public enum SegmentDecoder {
-    public static func decode(_ bytes: [UInt8]) throws(InvalidEvent) -> SegmentEvent {
+    public static func decode(_ bytes: [UInt8], interner: StringInterner? = nil) throws(InvalidEvent) -> SegmentEvent {
         var result: Result<SegmentEvent, InvalidEvent>!
         bytes.withUnsafeBytes { b in
-            do throws(InvalidEvent) { result = .success(try decode(b)) } catch { result = .failure(error) }
+            do throws(InvalidEvent) { result = .success(try decode(b, interner: interner)) } catch { result = .failure(error) }
         }
         return try result.get()
     }
 
+    /// - Parameter interner: shares the Strings of repeated texts (event names, paths, traits) between events.
     /// - Throws: `InvalidEvent` with the reason that goes to the dead-letter record.
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(InvalidEvent) -> SegmentEvent {
+    public static func decode(_ bytes: UnsafeRawBufferPointer, interner: StringInterner? = nil) throws(InvalidEvent) -> SegmentEvent {
         var s = JSONScanner(bytes)
+        s.interner = interner
         var fields = Fields()
         do {
             s.skipWhitespace()
@@ -156,7 +158,7 @@ public enum SegmentDecoder {
                 } else {
                     f.time = nil; f.timestamp = nil; try s.skipValue()
                 }
-            case .event: f.eventName = try optionalString(&s)
+            case .event: f.eventName = try optionalString(&s, shared: true)
             case .properties:
                 if s.peek() == 0x7B { f.propertiesBad = false; try readProperties(&s, into: &f) } else { f.propertiesBad = true; try s.skipValue() }
             case .traits:
@@ -170,8 +172,8 @@ public enum SegmentDecoder {
     }
 
     /// A string value, or nil (and skipped) when the value is not a string.
-    private static func optionalString(_ s: inout JSONScanner) throws -> String? {
-        if s.peek() == 0x22 { return try s.readString() }
+    private static func optionalString(_ s: inout JSONScanner, shared: Bool = false) throws -> String? {
+        if s.peek() == 0x22 { return try s.readString(shared: shared) }
         try s.skipValue()
         return nil
     }
@@ -197,7 +199,7 @@ public enum SegmentDecoder {
     private static func readProperties(_ s: inout JSONScanner, into f: inout Fields) throws {
         try forEachMember(&s) { s, k, escaped in
             switch escaped ? StaticKey.none : StaticKey(s, k) {
-            case .path: f.path = try optionalString(&s)
+            case .path: f.path = try optionalString(&s, shared: true)
             case .url:
                 f.urlPath = nil
                 if s.peek() == 0x22 {
@@ -226,10 +228,10 @@ public enum SegmentDecoder {
         var out: [(name: String, value: TraitValue)] = []
         try forEachMember(&s) { s, k, escaped in
             let slice = UnsafeRawBufferPointer(rebasing: s.bytes[k])
-            let name = escaped ? JSONScanner.unescape(slice) : String(decoding: slice, as: UTF8.self)
+            let name = escaped ? JSONScanner.unescape(slice) : (s.interner?.string(slice) ?? String(decoding: slice, as: UTF8.self))
             let value: TraitValue
             switch s.peek() {
-            case 0x22: value = .string(try s.readString())
+            case 0x22: value = .string(try s.readString(shared: true))
             case 0x74: try s.literal("true"); value = .bool(true)
             case 0x66: try s.literal("false"); value = .bool(false)
             case 0x6E: try s.literal("null"); value = .null

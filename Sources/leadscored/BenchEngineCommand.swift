@@ -17,6 +17,7 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Seed of the generated stream.") var seed: UInt64 = 42
     @Option(help: "Repetitions of each measurement (the best is reported).") var repeats: Int = 3
     @Option(help: "Run only this measurement: decode, score or both (for profiling).") var only: String?
+    @Flag(help: "Decode without sharing repeated texts (StringInterner), to see what it saves.") var noIntern = false
 
     func run() throws {
         var g = TrafficGenerator(seed: seed, contacts: contacts)
@@ -35,8 +36,9 @@ struct BenchEngineCommand: ParsableCommand {
         }
 
         var sink = 0
+        let interner: StringInterner? = noIntern ? nil : StringInterner()
         let decodeSeconds = best("decode") {
-            for bytes in corpus { if let e = try? SegmentDecoder.decode(bytes) { sink &+= e.messageId.utf8.count } }
+            for bytes in corpus { if let e = try? SegmentDecoder.decode(bytes, interner: interner) { sink &+= e.messageId.utf8.count } }
         }
         var out: [OutputRecord] = []
         var engine = PartitionEngine(rules: Rules.example)
@@ -53,7 +55,7 @@ struct BenchEngineCommand: ParsableCommand {
         let bothSeconds = best("both") {
             engine = PartitionEngine(rules: Rules.example)
             for bytes in corpus {
-                guard let e = try? SegmentDecoder.decode(bytes) else { continue }
+                guard let e = try? SegmentDecoder.decode(bytes, interner: interner) else { continue }
                 out.removeAll(keepingCapacity: true)
                 _ = engine.apply(e, trigger: Trigger(messageId: e.messageId), into: &out)
                 sink &+= out.count

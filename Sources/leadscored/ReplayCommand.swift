@@ -192,7 +192,7 @@ final class TopicReader: KafkaConsumerDelegate, @unchecked Sendable {
             var out: [OutputRecord] = []
             for m in batch {
                 do throws(InvalidEvent) {
-                    let event = try SegmentDecoder.decode(m.value)
+                    let event = try SegmentDecoder.decode(m.value, interner: st.session.interner)
                     if let ts = m.timestampMillis, event.timestamp > ts * 1000 + skew {
                         st.session.countInvalid(InvalidEvent(.futureTimestamp, "event time beyond message timestamp + skew"),
                                                 line: Int(m.offset))
