@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The daemon vs librdkafka alone, draining the same pre-loaded topic in the same run (issue 4's ratio).
 #
-#   Benchmarks/scripts/daemon-drain.sh [EVENTS] [PARTITIONS] [THREADS...]   (default: 200000 16, threads 1 and 0 = auto)
+#   Benchmarks/scripts/daemon-drain.sh [EVENTS] [PARTITIONS] [THREADS...]   (default: 200000 16, threads 1 and 0 = auto;
+#   `default` passes no --processing-threads; OTHER_BIN=path adds a run of another build on the same topic)
 #
 # A dev broker (separate process) gets a topic of EVENTS generated events keyed by contact (the bench stream,
 # 170 B each: keep EVENTS × 170 B / PARTITIONS under the built-in cluster's ~5 MiB per partition). First the raw C
@@ -31,13 +32,17 @@ kcat -P -b "$BS" -t drain-in -K $'\t' -X enable.idempotence=true -l "$WORK/in.ts
 read -r N raw < <("$BIN" bench-kafka --drain-topic drain-in --bootstrap-servers "$BS" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["messages"], d["raw_consume_per_sec"])')
 printf 'topics:\n  stage_changes: drain-sc\n  alerts: drain-al\n  dlq: drain-dlq\n' > "$WORK/cfg.yaml"
 echo "events=$N partitions=$P raw_drain_per_sec=$raw"
-for t in "${THREADS[@]}"; do
-    log="$WORK/run-$t.log"
-    "$BIN" run --config "$WORK/cfg.yaml" --bootstrap-servers "$BS" --group-id "drain-$t-$RANDOM" --input-topic drain-in \
-        --rules examples/rules.yaml --data-dir "$WORK/data-$t" --http-port 0 --log-format json --processing-threads "$t" \
+drain() {   # BIN THREADS LABEL
+    local bin=$1 t=$2 log="$WORK/run-$3.log"
+    "$bin" run --config "$WORK/cfg.yaml" --bootstrap-servers "$BS" --group-id "drain-$3-$RANDOM" --input-topic drain-in \
+        --rules examples/rules.yaml --data-dir "$WORK/data-$3" --http-port 0 --log-format json \
+        $( [ "$t" = default ] || echo --processing-threads "$t") \
         --kafka-property session.timeout.ms=6000 --kafka-property heartbeat.interval.ms=500 > "$log" 2>&1 &
-    pid=$!; p=$(port "$log")
-    d=$(python3 Benchmarks/scripts/drain-clock.py "$p" "$N")
+    local pid=$! p; p=$(port "$log")
+    local d; d=$(python3 Benchmarks/scripts/drain-clock.py "$p" "$N")
     kill -TERM $pid; wait $pid || true
-    awk -v d="$d" -v r="$raw" -v t="$t" 'BEGIN { printf "processing_threads=%s daemon_per_sec=%.0f ratio=%.2f\n", t, d, d / r }'
-done
+    awk -v d="$d" -v r="$raw" -v t="$3" 'BEGIN { printf "%s daemon_per_sec=%.0f ratio=%.2f\n", t, d, d / r }'
+}
+for t in "${THREADS[@]}"; do drain "$BIN" "$t" "processing_threads=$t"; done
+# OTHER_BIN=path: the same topic drained by another build (e.g. the previous release), for a same-run comparison.
+[ -z "${OTHER_BIN:-}" ] || drain "$OTHER_BIN" default "other_bin"
