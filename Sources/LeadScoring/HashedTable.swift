@@ -1,16 +1,13 @@
-/// A small string-keyed hash table on FNV-1a-64 (cheaper than `Hasher` for the short keys of the hot path:
-/// event names, trait names, page paths).
-struct StringTable<Value> {
-    private var entries: [(key: String, hash: UInt64, value: Value)] = []
+/// A small open-addressing hash table whose caller supplies each key's 64-bit hash — a cheap deterministic one
+/// (FNV-1a for the short strings of the hot path: event names, trait names, page paths; a mix of bits for trait
+/// values) instead of `Hasher`'s per-lookup SipHash.
+struct HashedTable<Key: Equatable, Value> {
+    private var entries: [(key: Key, hash: UInt64, value: Value)] = []
     private var index: [Int32] = Array(repeating: -1, count: 16)
 
     var count: Int { entries.count }
 
-    @inline(__always) func find(_ key: String) -> Value? {
-        find(key, hash: engineFNV1a64(key))
-    }
-
-    @inline(__always) func find(_ key: String, hash: UInt64) -> Value? {
+    @inline(__always) func find(_ key: Key, hash: UInt64) -> Value? {
         let mask = index.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
@@ -22,8 +19,7 @@ struct StringTable<Value> {
     }
 
     /// Inserts or replaces.
-    mutating func set(_ key: String, _ value: Value) {
-        let hash = engineFNV1a64(key)
+    mutating func set(_ key: Key, hash: UInt64, _ value: Value) {
         let mask = index.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask
         while index[i] >= 0 {
@@ -50,4 +46,13 @@ struct StringTable<Value> {
             index[i] = Int32(n)
         }
     }
+}
+
+/// String keys hashed with FNV-1a-64.
+typealias StringTable<Value> = HashedTable<String, Value>
+
+extension HashedTable where Key == String {
+    @inline(__always) func find(_ key: String) -> Value? { find(key, hash: engineFNV1a64(key)) }
+
+    mutating func set(_ key: String, _ value: Value) { set(key, hash: engineFNV1a64(key), value) }
 }
