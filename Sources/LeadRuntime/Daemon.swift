@@ -22,7 +22,11 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     private var producer: KafkaProducer?
     private let shardsLock = NSLock()
     private var shards: [Int32: PartitionShard] = [:] {
-        didSet { shardAt = (0..<partitionCount).map { shards[Int32($0)] } }
+        didSet {
+            // Sized by the assignment too: a partition added to the topic later is still found.
+            let n = max(partitionCount, Int(shards.keys.max() ?? -1) + 1)
+            shardAt = (0..<n).map { shards[Int32($0)] }
+        }
     }
     /// `shards` by partition number, for the per-message lookup.
     private var shardAt: [PartitionShard?] = []
