@@ -185,6 +185,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         for i in 0..<batch.count {
             guard let shard = shard(batch[i].partition), shard.status == .ready else { continue }
             parts[shard.lane].append(i)
+            shard.recentLoad += 1
         }
         for lane in parts.indices where !parts[lane].isEmpty { lanes.submit(lane, LaneJob(batch: batch, indices: parts[lane])) }
         maybeCheckpoint()
@@ -194,9 +195,19 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         Int(p) < shardAt.count ? shardAt[Int(p)] : nil
     }
 
-    /// Partitions are spread over the lanes in partition order (the assignment changes only in rebalances).
+    /// Partitions are spread over the lanes in partition order at every rebalance, then moved by their load
+    /// at checkpoints (`balanceLanes`).
     private func spreadOverLanes() {
-        for (i, s) in shards.values.sorted(by: { $0.partition < $1.partition }).enumerated() { s.lane = i % lanes.count }
+        for (i, s) in shards.values.sorted(by: { $0.partition < $1.partition }).enumerated() { s.lane = i % lanes.count; s.recentLoad = 0 }
+    }
+
+    /// Moves partitions between lanes when their recent loads are unbalanced. Lanes must be drained.
+    private func balanceLanes() {
+        let loads = shards.values.map { (partition: $0.partition, load: $0.recentLoad, lane: $0.lane) }
+        for s in shards.values { s.recentLoad = 0 }
+        guard let moved = LaneBalance.assign(loads: loads, lanes: lanes.count) else { return }
+        for s in shards.values { if let l = moved[s.partition] { s.lane = l } }
+        logger.debug("processing lanes rebalanced by load: \(moved.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: " "))")
     }
 
     /// Scores one lane's messages in order; a shard's lock is held over each run of its messages.
@@ -454,6 +465,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         if Date().timeIntervalSince(lastCheckpoint) >= config.checkpointIntervalSeconds {
             lanes.drain()   // the checkpoint covers exactly the events handed out so far
             checkpoint(only: nil, reason: "interval")
+            balanceLanes()
             updateLag()
         }
     }

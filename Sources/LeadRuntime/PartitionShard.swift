@@ -35,6 +35,8 @@ final class PartitionShard: @unchecked Sendable {
     var status: Status = .restoring
     /// The daemon's processing lane (thread) that scores this partition's messages.
     var lane = 0
+    /// Events handed to the lane since the last lane balance (written by the poll thread only).
+    var recentLoad = 0
     /// Offsets processed since the last checkpoint (nothing to write when false).
     var changedSinceCheckpoint = false
 
