@@ -24,10 +24,11 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
     private var deltaBytes = 0
     /// A compaction of generation `generation - 1` is queued or running (its result is read under `lock`).
     private var compacting = false
-    /// A compaction that failed (read or write error): retried at the next checkpoint.
-    private var retryCompaction: UInt64?
+    /// A compaction failed (an unreadable frozen file, an I/O error): the next checkpoint writes a new base from
+    /// the engine instead — the in-memory state is right even when the files it would merge are not.
+    private var engineBaseNeeded = false
     private let lock = NSLock()
-    private var compacted: (generation: UInt64, result: Result<Int, any Error>)?
+    private var compacted: Result<Int, any Error>?
 
     /// One queue for every partition's compactions: they are I/O and seldom, and serializing them keeps two
     /// stores of the same directory (revoked, then assigned again) from writing the same file at once.
@@ -67,6 +68,58 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
         }.sorted(by: >)
     }
 
+    /// Generation files merged in order: a base, then deltas (later wins, an empty state removes the contact).
+    private struct Chain {
+        var latest: [String: [UInt8]] = [:]
+        /// Contact ids in first-seen order (a compacted base keeps a stable order).
+        var order: [String] = []
+        var offsets: [String: Int64]
+        var partitionState: [UInt8]
+        var files = 1
+        var bytes: Int
+        let baseBytes: Int
+
+        init(base: CheckpointFile) {
+            offsets = base.offsets
+            partitionState = base.partitionState
+            latest.reserveCapacity(base.contacts.count)
+            for c in base.contacts { latest[c.id] = c.state; order.append(c.id) }
+            bytes = base.contacts.reduce(0) { $0 + $1.state.count }
+            baseBytes = bytes
+        }
+
+        mutating func apply(_ d: CheckpointFile) {
+            for c in d.contacts {
+                if latest[c.id] == nil && !c.state.isEmpty { order.append(c.id) }
+                latest[c.id] = c.state.isEmpty ? nil : c.state
+            }
+            offsets = d.offsets
+            partitionState = d.partitionState
+            bytes += d.contacts.reduce(0) { $0 + $1.state.count }
+            files += 1
+        }
+
+        var contacts: [(String, [UInt8])] { order.compactMap { id in latest[id].map { (id, $0) } } }
+    }
+
+    /// Applies generation `g`'s deltas in order. `strict`: an unreadable delta throws; otherwise it ends the
+    /// chain (logged). Returns how many were applied and whether that was all of them.
+    private func applyDeltas(of g: UInt64, to chain: inout Chain, strict: Bool) throws -> (applied: UInt32, complete: Bool) {
+        var seq: UInt32 = 0
+        while true {
+            let p = path(delta: g, seq + 1)
+            guard FileManager.default.fileExists(atPath: p) else { return (seq, true) }
+            do {
+                chain.apply(try CheckpointFile.decode(try read(p)))
+                seq += 1
+            } catch {
+                if strict { throw error }
+                logger.error("checkpoint \(p) is unusable (\(error)); using the state before it and replaying the input from there")
+                return (seq, false)
+            }
+        }
+    }
+
     /// Loads the newest usable state into `engine`. Returns nil when there is no checkpoint at all.
     func restore(into makeEngine: () -> PartitionEngine) throws -> (PartitionEngine, Restored)? {
         Self.waitForCompactions()   // a store of this directory revoked earlier may still be compacting it
@@ -76,63 +129,34 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
         for gen in gens {
             do {
                 let engine = makeEngine()
-                let base = try CheckpointFile.decode(try read(path(base: gen)))
-                var files = 1
-                var bytes = base.contacts.reduce(0) { $0 + $1.state.count }
-                var latest: [String: [UInt8]] = [:]
-                latest.reserveCapacity(base.contacts.count)
-                for c in base.contacts { latest[c.id] = c.state }
-                var offsets = base.offsets
-                var partitionState = base.partitionState
-                /// Applies the deltas of generation `g` in order; returns how many were good and whether all were.
-                func applyDeltas(of g: UInt64) -> (UInt32, Bool) {
-                    var seq: UInt32 = 0
-                    while true {
-                        let p = path(delta: g, seq + 1)
-                        guard FileManager.default.fileExists(atPath: p) else { return (seq, true) }
-                        do {
-                            let d = try CheckpointFile.decode(try read(p))
-                            for c in d.contacts { latest[c.id] = c.state.isEmpty ? nil : c.state }
-                            offsets = d.offsets
-                            partitionState = d.partitionState
-                            bytes += d.contacts.reduce(0) { $0 + $1.state.count }
-                            files += 1
-                            seq += 1
-                        } catch {
-                            logger.error("checkpoint \(p) is unusable (\(error)); using the state before it and replaying the input from there")
-                            return (seq, false)
-                        }
-                    }
-                }
-                var (seq, complete) = applyDeltas(of: gen)
+                var chain = Chain(base: try CheckpointFile.decode(try read(path(base: gen))))
+                var (seq, complete) = try applyDeltas(of: gen, to: &chain, strict: false)
                 var restoredGen = gen
                 // Every newer base is missing or unusable (else it would have been restored). Deltas of
                 // gen+1 were written on top of exactly this complete chain (the generation froze after its
                 // last delta), so they continue it.
                 let orphan = complete && hasDeltas(of: gen + 1)
                 if orphan {
-                    let (s2, c2) = applyDeltas(of: gen + 1)
+                    (seq, complete) = try applyDeltas(of: gen + 1, to: &chain, strict: false)
                     restoredGen = gen + 1
-                    seq = s2
-                    complete = c2
                 }
-                for (id, state) in latest { try engine.restoreContact(id: id, bytes: state) }
-                try engine.restorePartitionState(partitionState)
+                for (id, state) in chain.latest { try engine.restoreContact(id: id, bytes: state) }
+                try engine.restorePartitionState(chain.partitionState)
                 _ = engine.takeDirtyContactIDs()
                 generation = restoredGen
                 sequence = seq
-                baseBytes = base.contacts.reduce(0) { $0 + $1.state.count }
-                deltaBytes = bytes - baseBytes
+                baseBytes = chain.baseBytes
+                deltaBytes = chain.bytes - chain.baseBytes
                 // Later deltas of this generation (after a bad one) and anything of newer generations (damaged
                 // bases, deltas that no longer continue this chain) must not be read again.
                 removeDeltas(of: restoredGen, after: seq)
-                for g in Set(baseGenerations() + deltaGenerations()) where g > restoredGen { removeGeneration(g) }
+                for g in allGenerations() where g > restoredGen { removeGeneration(g) }
                 if orphan {
                     // Finish what the interrupted (or damaged) compaction should have produced.
                     removeBase(restoredGen)
                     startCompaction(of: gen)
                 }
-                return (engine, Restored(offsets: offsets, files: files, bytes: bytes))
+                return (engine, Restored(offsets: chain.offsets, files: chain.files, bytes: chain.bytes))
             } catch {
                 let msg = "checkpoint generation \(gen) in \(directory) is unusable: \(error)"
                 logger.error("\(msg); trying the previous generation")
@@ -148,15 +172,15 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
     @discardableResult
     func write(engine: PartitionEngine, changes: [(String, [UInt8])], offsets: [String: Int64]) throws -> Int {
         collectCompaction()
-        if let g = retryCompaction, !compacting { retryCompaction = nil; startCompaction(of: g) }
-        if generation > 0 && !compacting && retryCompaction == nil && (sequence >= 64 || deltaBytes > max(baseBytes, 1 << 20)) {
+        if generation > 0 && !compacting && !engineBaseNeeded && (sequence >= 64 || deltaBytes > max(baseBytes, 1 << 20)) {
             // Freeze this generation; its compaction runs in the background while deltas go to the next one.
             startCompaction(of: generation)
             generation += 1
             sequence = 0
             deltaBytes = 0
         }
-        if generation == 0 {
+        if generation == 0 || engineBaseNeeded {
+            engineBaseNeeded = false
             let ids = engine.contactIDs
             var contacts: [(String, [UInt8])] = []
             contacts.reserveCapacity(ids.count)
@@ -165,13 +189,14 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
                                       partitionState: engine.encodePartitionState(), contacts: contacts)
             let bytes = file.encode()
             try atomicWrite(bytes, to: path(base: generation + 1))
-            let previous = generation
+            // Keep this and the previous usable generation (the one before a failed compaction's, whose
+            // frozen chain the previous generation's deltas continue); older files go.
+            let previous = generation == 0 || FileManager.default.fileExists(atPath: path(base: generation)) ? generation : generation - 1
             generation += 1
             sequence = 0
             baseBytes = bytes.count
             deltaBytes = 0
-            // Keep this and the previous generation; older ones go.
-            for g in baseGenerations() where g < previous { removeGeneration(g) }
+            removeGenerations(before: previous)
             return bytes.count
         }
         let file = CheckpointFile(isBase: false, generation: generation, sequence: sequence + 1, offsets: offsets,
@@ -190,8 +215,8 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
         let log = logger
         Self.compactionQueue.async { [self] in
             let result = Result<Int, any Error> { try compact(g) }
-            if case .failure(let e) = result { log.error("checkpoint compaction of generation \(g) in \(directory) failed: \(e); retrying at the next checkpoint") }
-            lock.lock(); compacted = (g, result); lock.unlock()
+            if case .failure(let e) = result { log.error("checkpoint compaction of generation \(g) in \(directory) failed: \(e); the next checkpoint writes a new base from memory") }
+            lock.lock(); compacted = result; lock.unlock()
         }
     }
 
@@ -201,39 +226,22 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
         lock.lock(); let r = compacted; compacted = nil; lock.unlock()
         guard let r else { return }
         compacting = false
-        switch r.result {
+        switch r {
         case .success(let bytes): baseBytes = bytes
-        case .failure: retryCompaction = r.generation
+        case .failure: engineBaseNeeded = true
         }
     }
 
     /// base-`g` ⊕ deltas of `g` (later wins, empty state = removed) → base-(`g`+1), with the offsets and
     /// partition state of the last delta. Runs on the compaction queue; reads and writes files only.
     private func compact(_ g: UInt64) throws -> Int {
-        let base = try CheckpointFile.decode(try read(path(base: g)))
-        var order: [String] = base.contacts.map(\.id)
-        var latest: [String: [UInt8]] = [:]
-        latest.reserveCapacity(base.contacts.count)
-        for c in base.contacts { latest[c.id] = c.state }
-        var offsets = base.offsets
-        var partitionState = base.partitionState
-        var seq: UInt32 = 0
-        while FileManager.default.fileExists(atPath: path(delta: g, seq + 1)) {
-            let d = try CheckpointFile.decode(try read(path(delta: g, seq + 1)))
-            for c in d.contacts {
-                if latest[c.id] == nil && !c.state.isEmpty { order.append(c.id) }
-                latest[c.id] = c.state.isEmpty ? nil : c.state
-            }
-            offsets = d.offsets
-            partitionState = d.partitionState
-            seq += 1
-        }
-        let contacts = order.compactMap { id in latest[id].map { (id, $0) } }
-        let file = CheckpointFile(isBase: true, generation: g + 1, sequence: 0, offsets: offsets,
-                                  partitionState: partitionState, contacts: contacts)
+        var chain = Chain(base: try CheckpointFile.decode(try read(path(base: g))))
+        _ = try applyDeltas(of: g, to: &chain, strict: true)
+        let file = CheckpointFile(isBase: true, generation: g + 1, sequence: 0, offsets: chain.offsets,
+                                  partitionState: chain.partitionState, contacts: chain.contacts)
         let bytes = file.encode()
         try atomicWrite(bytes, to: path(base: g + 1))
-        for old in baseGenerations() where old < g { removeGeneration(old) }
+        removeGenerations(before: g)
         return bytes.count
     }
 
@@ -248,6 +256,13 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
     }
 
     private func removeBase(_ g: UInt64) { try? FileManager.default.removeItem(atPath: path(base: g)) }
+
+    /// Generations with any file (a base, deltas or both).
+    private func allGenerations() -> Set<UInt64> { Set(baseGenerations() + deltaGenerations()) }
+
+    private func removeGenerations(before g: UInt64) {
+        for old in allGenerations() where old < g { removeGeneration(old) }
+    }
 
     private func removeGeneration(_ g: UInt64) {
         try? FileManager.default.removeItem(atPath: path(base: g))
