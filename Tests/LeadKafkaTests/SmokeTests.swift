@@ -13,6 +13,9 @@ final class CollectingDelegate: KafkaConsumerDelegate, @unchecked Sendable {
     var onRevoke: (@Sendable ([TopicPartition]) -> Void)?
     /// Commit stored offsets inside the revoke hook (before the partitions move).
     var commitOnRevoke = false
+    /// Why a commit in the revoke hook failed (the group may already be rebalancing again: the broker then
+    /// refuses it, and the next owner re-reads from the previous commit — at-least-once, not a loss).
+    let commitErrors = Mutex<[String]>([])
     weak var consumerRef: KafkaConsumer?
     let revokedAt = Mutex<[TopicPartition: Date]>([:])
     let assignedAt = Mutex<[TopicPartition: Date]>([:])
@@ -33,7 +36,7 @@ final class CollectingDelegate: KafkaConsumerDelegate, @unchecked Sendable {
                 Dictionary(items.filter { partitions.contains($0.tp) }.map { ($0.tp, $0.offset + 1) }, uniquingKeysWith: max)
             }
             for (tp, o) in last { try? consumer.storeOffset(tp, nextOffset: o) }
-            try? consumer.commit()
+            do { try consumer.commit() } catch { commitErrors.withLock { $0.append("\(error)") } }
         }
         let now = Date()
         revokedAt.withLock { for tp in partitions { $0[tp] = now } }
