@@ -15,8 +15,6 @@ struct TraitValueCache {
 
     init(limit: Int = 65_536) { self.limit = limit }
 
-    var count: Int { table.count }
-
     @inline(__always) static func hash(_ trait: Int, _ value: TraitValue) -> UInt64 {
         var h: UInt64
         switch value {
