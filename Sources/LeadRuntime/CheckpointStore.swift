@@ -11,7 +11,8 @@ import Logging
 /// deltas start generation G+1 at once, and a background queue merges base-G + G's deltas into base-(G+1) —
 /// from the files, without touching the engine, so the poll thread never re-encodes every contact. Until
 /// base-(G+1) exists (or when it is damaged), restore reads base-G, all of G's deltas, then G+1's deltas: the
-/// same state. Only the very first base of a partition is written from the engine.
+/// same state. Only a partition's first base, and the base replacing a compaction that failed, are written
+/// from the engine.
 ///
 /// Not thread-safe: used from the thread that owns the partition (the consumer's poll thread); the
 /// compaction it starts works on frozen files only and reports back through a lock.

@@ -37,7 +37,8 @@ public struct DaemonConfig: Sendable {
     public var maxFutureSkew: EventDuration = TimeUnit.hour
     public var batchSize = 2000
     public var batchWaitMs = 5
-    /// Threads that score a batch's partitions in parallel (the poll thread is one of them); 0 = one per core.
+    /// Processing lanes: dedicated threads scoring a batch's partitions in parallel while the poll thread
+    /// polls on; 0 = one per core.
     public var processingThreads = 0
     public var httpHost = "127.0.0.1"
     public var httpPort = 9464

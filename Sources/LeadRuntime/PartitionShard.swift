@@ -17,7 +17,7 @@ final class PartitionShard: @unchecked Sendable {
     let store: CheckpointStore
     /// The daemon's input topics; `next` is indexed like them.
     let topics: [String]
-    /// Next offset to read per input topic, by position in `topics` (`KafkaOffset.unset`: none yet). The
+    /// Next offset to read per input topic, by position in `topics` (`PartitionShard.unset`: none yet). The
     /// per-message path reads and writes this array instead of hashing a topic name twice per event.
     var next: [Int64]
     /// `next` by topic name (what a checkpoint and a commit record); topics not in `topics` are ignored.

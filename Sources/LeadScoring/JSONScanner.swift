@@ -36,7 +36,7 @@ struct JSONScanner {
         let start = i
         var escaped = false
         // Eight bytes at a time while none is a quote, a backslash or a control character (SWAR: a byte
-        // equal to x shows up as a zero byte of w ^ x; `hasLess` finds bytes below 0x20).
+        // equal to x shows up as a zero byte of w ^ x; `hasByteBelow0x20` finds control characters).
         if let base = bytes.baseAddress {
             while i + 8 <= bytes.count {
                 let w = (base + i).loadUnaligned(as: UInt64.self)

@@ -132,13 +132,14 @@ public enum SegmentDecoder {
                 f.kind = nil; f.typeText = nil
                 if s.peek() == 0x22 {
                     let (r, escaped) = try s.scanString()
-                    if !escaped, let k = kind(s, r) { f.kind = k } else {
-                        let raw = UnsafeRawBufferPointer(rebasing: s.bytes[r])
-                        let text = escaped ? JSONScanner.unescape(raw) : String(decoding: raw, as: UTF8.self)
-                        var bytes = Array(text.utf8)
-                        f.kind = bytes.withUnsafeBytes { b in kind(JSONScanner(b), 0..<b.count) }
+                    let raw = UnsafeRawBufferPointer(rebasing: s.bytes[r])
+                    if escaped {   // rare: match the unescaped text
+                        var text = JSONScanner.unescape(raw)
+                        f.kind = text.withUTF8 { u in kind(JSONScanner(UnsafeRawBufferPointer(u)), 0..<u.count) }
                         if f.kind == nil { f.typeText = text }
-                        bytes.removeAll()
+                    } else {
+                        f.kind = kind(s, r)
+                        if f.kind == nil { f.typeText = String(decoding: raw, as: UTF8.self) }
                     }
                 } else {
                     f.typeText = "(not a string)"; try s.skipValue()
