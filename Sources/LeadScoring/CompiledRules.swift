@@ -31,6 +31,10 @@ final class CompiledRules: @unchecked Sendable {
     var traitMask: [TraitBits] = []
     /// For each trait, its atomic test bits.
     var testsOfTrait: [[Int]] = []
+    /// For each trait, whether its values' test bits are worth remembering per value: false when every test
+    /// is cheaper than a cache lookup (comparisons, short lists, literal-set patterns). E-mail addresses
+    /// never repeat, so caching them would cost a hash, a miss and an insert per new value for nothing.
+    var cacheTraitValues: [Bool] = []
     /// Track event names used by conditions → index.
     var eventIndex: [String: Int] = [:]
     var pagePatterns: [Pattern] = []
@@ -165,6 +169,8 @@ final class CompiledRules: @unchecked Sendable {
                                    horizon: firingHorizon[i])
         }
         testsOfTrait = Array(repeating: [], count: traitNames.count)
+        cacheTraitValues = Array(repeating: false, count: traitNames.count)
+        for t in traitTests where !Self.isCheap(t.test) { cacheTraitValues[t.trait] = true }
         engagementRoots = Self.frozen(engagement)
         fitRoots = Self.frozen(fit)
         fitPointsBuf = Self.frozen(fitPoints)
@@ -230,6 +236,15 @@ final class CompiledRules: @unchecked Sendable {
 
     /// Whether a trait value satisfies an atomic test (CONTRACTS §3: strings exact and case-sensitive,
     /// numbers as numbers, a string "120" is not a number; a null value counts as absent).
+    /// A test that costs less than hashing the value and looking it up.
+    static func isCheap(_ test: TraitTest) -> Bool {
+        switch test {
+        case .exists, .eq, .range: return true
+        case .oneOf(let xs): return xs.count <= 8
+        case .matches(let p): return p.isLiteralSet
+        }
+    }
+
     static func holds(_ test: TraitTest, _ v: TraitValue) -> Bool {
         if case .null = v { return false }
         switch test {

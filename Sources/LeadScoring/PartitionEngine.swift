@@ -168,11 +168,17 @@ struct EngineCore {
 
     /// The test bits a trait value satisfies (values repeat — titles, industries — so regexes run once per value).
     private mutating func traitValueBits(_ ti: Int, _ value: TraitValue) -> TraitBits {
+        guard compiled.cacheTraitValues[ti] else { return computeTraitValueBits(ti, value) }
         let h = TraitValueCache.hash(ti, value)
         if let b = traitCache.find(ti, value, hash: h) { return b }
+        let bits = computeTraitValueBits(ti, value)
+        traitCache.insert(ti, value, hash: h, bits: bits)
+        return bits
+    }
+
+    private func computeTraitValueBits(_ ti: Int, _ value: TraitValue) -> TraitBits {
         var bits = TraitBits()
         for b in compiled.testsOfTrait[ti] where CompiledRules.holds(compiled.traitTests[b].test, value) { bits.set(b) }
-        traitCache.insert(ti, value, hash: h, bits: bits)
         return bits
     }
 

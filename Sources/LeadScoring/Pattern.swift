@@ -6,8 +6,12 @@ public struct Pattern: @unchecked Sendable {
     public let source: String
     private let regex: Regex<AnyRegexOutput>
     /// Literals every match must contain (when the pattern is simple enough to tell): lets most
-    /// non-matching texts skip the regex engine.
+    /// non-matching texts skip the regex engine, and every ASCII text when the literals are the whole pattern.
     let prefilter: PatternPrefilter?
+
+    /// The pattern is a set of plain strings (`@(gmail|yahoo)\.`): searching is a few byte comparisons,
+    /// cheaper than remembering the result per value.
+    public var isLiteralSet: Bool { prefilter?.exact ?? false }
 
     /// Throws when the expression does not compile; the message is shown to the rules author.
     public init(_ source: String) throws {
@@ -17,8 +21,15 @@ public struct Pattern: @unchecked Sendable {
     }
 
     /// True when the expression matches anywhere in `text`.
+    /// Cheap (no regex engine) when `isLiteralSet` and the text is ASCII.
     public func search(_ text: String) -> Bool {
-        if let prefilter, !prefilter.mayMatch(text) { return false }
+        if let prefilter {
+            switch prefilter.verdict(text) {
+            case .noMatch: return false
+            case .match: return true
+            case .unknown: break
+            }
+        }
         return (try? regex.firstMatch(in: text)) != nil
     }
 }

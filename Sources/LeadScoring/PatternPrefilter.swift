@@ -5,28 +5,46 @@
 /// Built only for patterns it fully understands (literals, escapes, classes, groups, alternation, quantifiers,
 /// anchors, `\b`, a leading `(?i)`); otherwise there is no prefilter. Applied only to all-ASCII texts, so
 /// Unicode case folding and canonical equivalence never come into play.
+///
+/// When the pattern is nothing but literals, groups and alternation (`@(gmail|yahoo)\.`), the set is the
+/// pattern's whole language and the prefilter is `exact`: containing one of the strings IS a match, so the
+/// regex never runs on ASCII texts (e-mail addresses never repeat, so their tests are not cached).
 struct PatternPrefilter: Sendable {
     let literals: [[UInt8]]
     let caseInsensitive: Bool
+    /// The literals are everything the pattern matches (not just a necessary part of it).
+    let exact: Bool
+
+    /// What the literals alone say about a text.
+    enum Verdict { case noMatch, match, unknown }
 
     init?(_ source: String) {
-        var p = Parser(Array(source.utf8))
+        let bytes = Array(source.utf8)
+        var p = Parser(bytes)
         if p.consume("(?i)") { p.caseInsensitive = true }
+        let start = p.i
         guard let set = p.alternation(), p.atEnd, !set.isEmpty, set.allSatisfy({ !$0.isEmpty }) else { return nil }
         let ci = p.caseInsensitive
         caseInsensitive = ci
-        literals = set.map { lit in ci ? lit.map(PatternPrefilter.lower) : lit }.sorted { $0.lexicographicallyPrecedes($1) }
+        var language = LanguageParser(bytes, at: start)
+        var whole: Set<[UInt8]>? = language.alternation()
+        if !language.atEnd || whole?.contains([]) == true { whole = nil }
+        exact = whole != nil
+        literals = (whole ?? set).map { lit in ci ? lit.map(PatternPrefilter.lower) : lit }
+            .sorted { $0.lexicographicallyPrecedes($1) }
     }
 
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
 
-    /// False when the regex certainly does not match `text`; true when it may (run the regex).
-    func mayMatch(_ text: String) -> Bool {
+    /// `noMatch` when the regex certainly does not match `text`; `match` when it certainly does (exact
+    /// prefilter); `unknown` when the regex has to decide (non-ASCII text, or a literal found by a
+    /// necessary-only set).
+    func verdict(_ text: String) -> Verdict {
         var text = text
         return text.withUTF8 { t in
-            for b in t where b >= 0x80 { return true }          // non-ASCII: no shortcut
-            for lit in literals where Self.contains(t, lit, caseInsensitive) { return true }
-            return false
+            for b in t where b >= 0x80 { return .unknown }          // non-ASCII: no shortcut
+            for lit in literals where Self.contains(t, lit, caseInsensitive) { return exact ? .match : .unknown }
+            return .noMatch
         }
     }
 
@@ -203,6 +221,74 @@ struct PatternPrefilter: Sendable {
             }
             guard i < s.count else { failed = true; return }
             i += 1                                           // ']'
+        }
+    }
+
+    /// Reads a pattern made only of literals, groups and alternation into the finite set of strings it
+    /// matches; nil for anything else (quantifiers, classes, anchors, `.`, `\b`, non-ASCII, lookarounds),
+    /// or when the set would exceed 64 strings.
+    private struct LanguageParser {
+        let s: [UInt8]
+        var i: Int
+        var failed = false
+        static let limit = 64
+
+        init(_ s: [UInt8], at start: Int) { self.s = s; i = start }
+
+        var atEnd: Bool { i >= s.count && !failed }
+
+        mutating func alternation() -> Set<[UInt8]>? {
+            var union: Set<[UInt8]> = []
+            while true {
+                guard let branch = sequence() else { failed = true; return nil }
+                union.formUnion(branch)
+                guard union.count <= Self.limit else { failed = true; return nil }
+                if i < s.count && s[i] == UInt8(ascii: "|") { i += 1; continue }
+                return union
+            }
+        }
+
+        mutating func sequence() -> Set<[UInt8]>? {
+            var strings: Set<[UInt8]> = [[]]
+            while i < s.count {
+                let c = s[i]
+                if c == UInt8(ascii: "|") || c == UInt8(ascii: ")") { break }
+                var piece: Set<[UInt8]>
+                switch c {
+                case UInt8(ascii: "("):
+                    i += 1
+                    if i + 1 < s.count && s[i] == UInt8(ascii: "?") {
+                        guard s[i + 1] == UInt8(ascii: ":") else { return nil }
+                        i += 2
+                    }
+                    guard let inner = alternation(), i < s.count, s[i] == UInt8(ascii: ")") else { return nil }
+                    i += 1
+                    piece = inner
+                case UInt8(ascii: "\\"):
+                    guard i + 1 < s.count else { return nil }
+                    let e = s[i + 1]
+                    let isPunct = (e >= 0x21 && e <= 0x2F) || (e >= 0x3A && e <= 0x40) || (e >= 0x5B && e <= 0x60)
+                        || (e >= 0x7B && e <= 0x7E)
+                    guard isPunct else { return nil }
+                    i += 2
+                    piece = [[e]]
+                case UInt8(ascii: "."), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "^"), UInt8(ascii: "$"),
+                     UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "{"), UInt8(ascii: "}"):
+                    return nil
+                default:
+                    guard c >= 0x20 && c < 0x7F else { return nil }
+                    i += 1
+                    piece = [[c]]
+                }
+                if i < s.count, [UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "{")].contains(s[i]) {
+                    return nil                                   // a quantified piece: not a finite small set
+                }
+                guard strings.count * piece.count <= Self.limit else { return nil }
+                var next: Set<[UInt8]> = []
+                for a in strings { for b in piece { next.insert(a + b) } }
+                strings = next
+            }
+            return strings
         }
     }
 }

@@ -7,7 +7,8 @@ import Testing
         "(?i)\\b(head|director|vp|chief|founder|ceo|cto|cmo)\\b", "@(gmail|yahoo|hotmail|outlook)\\.",
         "(?i)student|étudiant", "^/pricing", "^/docs/(api|guide)s?$", "ab?c", "a+b", "(x|yz){2}", "[a-c]+d\\.e",
         "(?:foo|bar)?baz", "colou?r", "^$", "a|", "\\d{3}-\\d{4}", "(?i)HeLLo", "x.y", "a{2,3}b", "\\bvp\\b",
-        "(?i)[A-Z]+@", "q(?=u)", "\\/api\\/v[0-9]+",
+        "(?i)[A-Z]+@", "q(?=u)", "\\/api\\/v[0-9]+", "(?i)gmail|YAHOO", "a(b|c)d", "(ab|cd)(ef|gh)x", "x\\.y",
+        "(?:vp|c)(eo|to)", "(a|b)?c", "(a|)b", "ab(c|d)+",
     ]
 
     @Test func understoodPatternsGetAPrefilter() {
@@ -17,6 +18,24 @@ import Testing
         #expect(PatternPrefilter("a|") == nil)
         #expect(PatternPrefilter("q(?=u)") == nil)
         #expect(PatternPrefilter("[a-z]+") == nil)
+    }
+
+    /// Patterns of only literals, groups and alternation are decided without the regex engine on ASCII texts.
+    @Test func literalSetPatternsAreExact() throws {
+        let generic = try #require(PatternPrefilter("@(gmail|yahoo|hotmail|outlook)\\."))
+        #expect(generic.exact)
+        #expect(generic.literals.count == 4)
+        #expect(generic.verdict("ann@yahoo.fr") == .match)
+        #expect(generic.verdict("ann@acme.io") == .noMatch)
+        #expect(generic.verdict("anné@yahoo.fr") == .unknown)
+        #expect(PatternPrefilter("(ab|cd)(ef|gh)x")?.literals.count == 4)
+        #expect(PatternPrefilter("(a|)b")?.exact == true)   // {ab, b}: an empty branch is fine inside a sequence
+        #expect(PatternPrefilter("(?i)gmail|YAHOO")?.verdict("x@Yahoo.com") == .match)
+        for inexact in ["(?i)\\b(head|vp)\\b", "^/pricing", "colou?r", "(a|b)?c", "x.y", "ab(c|d)+"] {
+            #expect(PatternPrefilter(inexact)?.exact != true, "\(inexact)")
+        }
+        #expect(try Pattern("@(gmail|yahoo)\\.").isLiteralSet)
+        #expect(try !Pattern("(?i)student|étudiant").isLiteralSet)
     }
 
     @Test func searchResultsAreUnchanged() throws {

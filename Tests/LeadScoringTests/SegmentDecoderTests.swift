@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LeadScoring
 
@@ -52,6 +53,25 @@ private func reason(_ s: String) -> InvalidEvent.Reason? {
         #expect(e.eventName == "Café \"Opened\" 😀")
         #expect(e.messageId == "m\n1")
         #expect(e.contactId == "ü")
+    }
+
+    /// Strings of every length with a quote, backslash escape, control character or multi-byte character at
+    /// every position (the scanner reads 8 bytes at a time and jumps to the first special one): decoded like
+    /// Foundation's JSON parser, and rejected exactly when it rejects them.
+    @Test func stringScanningAgreesWithFoundationAtEveryPosition() throws {
+        let pieces = [#"\""#, #"\\"#, #"\n"#, #"\u00e9"#, "é", "\u{01}", "\u{7F}", "😀", "\""]
+        for length in 0..<20 {
+            for position in 0...length {
+                for piece in pieces {
+                    let text = String(repeating: "a", count: position) + piece + String(repeating: "b", count: length - position)
+                    let json = #"{"type":"track","event":""# + text + #"","messageId":"m","userId":"u","timestamp":"2026-01-01T00:00:00Z"}"#
+                    let reference = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
+                    let ours = try? decode(json)
+                    #expect((ours == nil) == (reference == nil), "\(json)")
+                    if let ours, let reference { #expect(ours.eventName == reference["event"] as? String, "\(json)") }
+                }
+            }
+        }
     }
 
     @Test func everyInvalidCaseHasItsReason() {
