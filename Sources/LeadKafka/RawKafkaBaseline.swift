@@ -47,7 +47,7 @@ public enum RawKafkaBaseline {
     /// `KafkaProducer`) and waits for every delivery. Returns the seconds taken.
     public static func produce(bootstrapServers: String, topic: String, count: Int, payload: [UInt8], keys: [[UInt8]]) throws -> Double {
         let conf = try KafkaConfig(bootstrapServers: bootstrapServers, clientId: "leadscore-raw-produce").makeConf(defaults: [
-            "enable.idempotence": "true", "linger.ms": "20", "batch.num.messages": "10000", "batch.size": "1000000",
+            "enable.idempotence": "true", "linger.ms": "50", "batch.num.messages": "10000", "batch.size": "1000000",
             "queue.buffering.max.messages": "200000", "queue.buffering.max.kbytes": "1048576",
         ])
         let rk = try makeClient(RD_KAFKA_PRODUCER, conf: conf)
