@@ -32,6 +32,10 @@ struct HashedTable<Key: Equatable, Value> {
         if entries.count * 2 > index.count { grow() }
     }
 
+    func forEachValue(_ body: (Value) -> Void) {
+        for e in entries { body(e.value) }
+    }
+
     mutating func removeAll() {
         entries.removeAll(keepingCapacity: true)
         for i in index.indices { index[i] = -1 }

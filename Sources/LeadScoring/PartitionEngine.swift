@@ -67,8 +67,9 @@ struct EngineCore {
     let contacts = ContactStore()
     /// Open-addressing index: contact id (FNV-1a-64) → position in `contacts`; −1 = empty.
     var slots: [Int32] = Array(repeating: -1, count: 1024)
-    /// Seen-id tables of the very active contacts (`ContactState.seenInTable`).
-    var seenTables: [Int32: SeenTable] = [:]
+    /// Seen-id tables of the very active contacts (`ContactState.seenInTable`), by contact index (a cheap
+    /// multiplicative hash: `Dictionary` ran SipHash twice per event of every such contact).
+    var seenTables = HashedTable<Int32, SeenTable>()
     /// Newest event time among valid, non-duplicate, non-ignored events of this partition.
     var watermark: EventTime?
     var timers = RecycleTimers()
@@ -585,7 +586,7 @@ struct EngineCore {
         let i = Int(ci)
         let cutoff = contacts[i].newest &- rules.dedupeWindow
         if contacts[i].flags & ContactState.seenInTable != 0 {
-            return seenTables[ci]?.contains(hash, cutoff: cutoff) ?? false
+            return seenTables.find(ci, hash: Self.tableHash(ci))?.contains(hash, cutoff: cutoff) ?? false
         }
         return contacts[i].seenContains(hash, cutoff: cutoff)
     }
@@ -593,7 +594,7 @@ struct EngineCore {
     /// Records a message id; keeps ids within the dedupe window of the newest event time.
     mutating func remember(_ c: inout ContactState, _ ci: Int32, _ hash: UInt64, at t: EventTime, prune: Bool = true) {
         let cutoff = c.newest &- rules.dedupeWindow
-        if c.flags & ContactState.seenInTable != 0, let table = seenTables[ci] {
+        if c.flags & ContactState.seenInTable != 0, let table = seenTables.find(ci, hash: Self.tableHash(ci)) {
             table.insert(hash, at: t)
             if prune { table.prune(cutoff: cutoff) }
             return
@@ -605,14 +606,19 @@ struct EngineCore {
             for s in c.seenEntries { table.insert(s.hash, at: s.time) }
             c.seenRemoveAll()
             c.flags |= ContactState.seenInTable
-            seenTables[ci] = table
+            seenTables.set(ci, hash: Self.tableHash(ci), table)
         }
+    }
+
+    @inline(__always) static func tableHash(_ ci: Int32) -> UInt64 {
+        let h = UInt64(UInt32(bitPattern: ci)) &* 0x9E37_79B9_7F4A_7C15
+        return h ^ (h >> 32)
     }
 
     /// Seen ids of a contact in canonical order (checkpoints).
     func seenEntries(_ ci: Int32) -> [(hash: UInt64, time: EventTime)] {
         let c = contacts[Int(ci)]
-        if c.flags & ContactState.seenInTable != 0, let t = seenTables[ci] { return t.sortedEntries }
+        if c.flags & ContactState.seenInTable != 0, let t = seenTables.find(ci, hash: Self.tableHash(ci)) { return t.sortedEntries }
         return c.seenEntries.sorted { ($0.time, $0.hash) < ($1.time, $1.hash) }
     }
 
@@ -635,7 +641,7 @@ struct EngineCore {
             if c.blob.capacity > 0 { bytes += 48 + c.blob.capacity * 8 }     // array header + malloc overhead
             if c.id.utf8.count > 15 { bytes += 48 + c.id.utf8.count }         // out-of-line string storage
         }
-        for (_, t) in seenTables { bytes += t.approximateBytes }
+        seenTables.forEachValue { bytes += $0.approximateBytes }
         return bytes
     }
 
@@ -664,7 +670,8 @@ struct EngineCore {
         let ci = existing ?? Int32(contacts.count)
         c.flags = (c.flags & ~(ContactState.dirty | ContactState.seenInTable))
             | (existing.map { contacts[Int($0)].flags & ContactState.dirty } ?? 0)
-        seenTables[ci] = nil
+        // A contact replaced by a restore starts over in array mode (a table left behind is unused until
+        // the contact needs one again, and then replaced).
         for s in seen { remember(&c, ci, s.hash, at: s.time, prune: false) }
         if existing != nil {
             contacts[Int(ci)] = c
