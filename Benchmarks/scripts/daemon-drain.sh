@@ -2,7 +2,8 @@
 # The daemon vs librdkafka alone, draining the same pre-loaded topic in the same run (issue 4's ratio).
 #
 #   Benchmarks/scripts/daemon-drain.sh [EVENTS] [PARTITIONS] [THREADS...]   (default: 200000 16, threads 1 and 0 = auto;
-#   `default` passes no --processing-threads; OTHER_BIN=path adds a run of another build on the same topic)
+#   `default` passes no --processing-threads; OTHER_BIN=path adds a run of another build on the same topic;
+#   TIMELINE=1 prints, per 100 ms, the events so far and the CPU share of the daemon's busiest threads)
 #
 # A dev broker (separate process) gets a topic of EVENTS generated events keyed by contact (the bench stream,
 # 170 B each: keep EVENTS × 170 B / PARTITIONS under the built-in cluster's ~5 MiB per partition). First the raw C
@@ -39,7 +40,9 @@ drain() {   # BIN THREADS LABEL
         $( [ "$t" = default ] || echo --processing-threads "$t") \
         --kafka-property session.timeout.ms=6000 --kafka-property heartbeat.interval.ms=500 > "$log" 2>&1 &
     local pid=$! p; p=$(port "$log")
-    local d; d=$(python3 Benchmarks/scripts/drain-clock.py "$p" "$N")
+    local d
+    if [ -n "${TIMELINE:-}" ]; then d=$(python3 Benchmarks/scripts/drain-timeline.py "$p" "$N" $pid)
+    else d=$(python3 Benchmarks/scripts/drain-clock.py "$p" "$N"); fi
     kill -TERM $pid; wait $pid || true
     awk -v d="$d" -v r="$raw" -v t="$3" 'BEGIN { printf "%s daemon_per_sec=%.0f ratio=%.2f\n", t, d, d / r }'
 }
