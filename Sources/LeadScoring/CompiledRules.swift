@@ -234,8 +234,6 @@ final class CompiledRules: @unchecked Sendable {
         }
     }
 
-    /// Whether a trait value satisfies an atomic test (CONTRACTS §3: strings exact and case-sensitive,
-    /// numbers as numbers, a string "120" is not a number; a null value counts as absent).
     /// A test that costs less than hashing the value and looking it up.
     static func isCheap(_ test: TraitTest) -> Bool {
         switch test {
@@ -245,6 +243,8 @@ final class CompiledRules: @unchecked Sendable {
         }
     }
 
+    /// Whether a trait value satisfies an atomic test (CONTRACTS §3: strings exact and case-sensitive,
+    /// numbers as numbers, a string "120" is not a number; a null value counts as absent).
     static func holds(_ test: TraitTest, _ v: TraitValue) -> Bool {
         if case .null = v { return false }
         switch test {

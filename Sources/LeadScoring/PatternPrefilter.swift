@@ -36,6 +36,11 @@ struct PatternPrefilter: Sendable {
 
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
 
+    /// ASCII punctuation: escaped (`\.`), it stands for itself.
+    static func isPunctuation(_ e: UInt8) -> Bool {
+        (e >= 0x21 && e <= 0x2F) || (e >= 0x3A && e <= 0x40) || (e >= 0x5B && e <= 0x60) || (e >= 0x7B && e <= 0x7E)
+    }
+
     /// `noMatch` when the regex certainly does not match `text`; `match` when it certainly does (exact
     /// prefilter); `unknown` when the regex has to decide (non-ASCII text, or a literal found by a
     /// necessary-only set).
@@ -140,9 +145,7 @@ struct PatternPrefilter: Sendable {
                         _ = quantifier()
                     default:
                         // Escaped punctuation is a literal; letters/digits (\n, \t, \u, \1 …) are not understood.
-                        let isPunct = (e >= 0x21 && e <= 0x2F) || (e >= 0x3A && e <= 0x40) || (e >= 0x5B && e <= 0x60)
-                            || (e >= 0x7B && e <= 0x7E)
-                        guard isPunct else { failed = true; break }
+                        guard PatternPrefilter.isPunctuation(e) else { failed = true; break }
                         literal(e, &run, &candidates)
                     }
                 case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "{"), UInt8(ascii: "]"),
@@ -267,9 +270,7 @@ struct PatternPrefilter: Sendable {
                 case UInt8(ascii: "\\"):
                     guard i + 1 < s.count else { return nil }
                     let e = s[i + 1]
-                    let isPunct = (e >= 0x21 && e <= 0x2F) || (e >= 0x3A && e <= 0x40) || (e >= 0x5B && e <= 0x60)
-                        || (e >= 0x7B && e <= 0x7E)
-                    guard isPunct else { return nil }
+                    guard PatternPrefilter.isPunctuation(e) else { return nil }
                     i += 2
                     piece = [[e]]
                 case UInt8(ascii: "."), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "^"), UInt8(ascii: "$"),
