@@ -6,7 +6,7 @@ import Glibc
 /// The dev broker's fault-injection protocol: one command per line on a UNIX socket, one answer line each
 /// (`ok` or `error: …`). Documented in docs/dev-broker.md; tests drive faults with `send`.
 ///
-///     down BROKER | up BROKER | rtt BROKER MS | leader TOPIC PARTITION BROKER
+///     down BROKER | up BROKER | rtt BROKER MS | leader TOPIC PARTITION BROKER | coordinator GROUP BROKER
 ///     create TOPIC PARTITIONS | errors API COUNT CODE… | bootstrap | ping
 public final class DevBrokerControl: @unchecked Sendable {
     private let cluster: MockCluster
@@ -83,6 +83,9 @@ public final class DevBrokerControl: @unchecked Sendable {
             case ("leader", 4):
                 guard let p = int(2), let b = int(3) else { break }
                 try cluster.setPartitionLeader(topic: w[1], partition: Int32(p), broker: Int32(b)); return "ok"
+            case ("coordinator", 3):
+                guard let b = int(2) else { break }
+                try cluster.setGroupCoordinator(group: w[1], broker: Int32(b)); return "ok"
             case ("create", 3):
                 guard let p = int(2), p > 0 else { break }
                 try cluster.createTopic(w[1], partitions: p); return "ok"

@@ -59,6 +59,12 @@ public final class MockCluster: @unchecked Sendable {
         try check(rd_kafka_mock_partition_set_leader(mc, topic, partition, broker), "leader \(topic)[\(partition)]")
     }
 
+    /// Makes BROKER the coordinator of GROUP, so that a test can slow or stop other brokers without
+    /// touching the group's session.
+    public func setGroupCoordinator(group: String, broker: Int32) throws(KafkaError) {
+        try check(rd_kafka_mock_coordinator_set(mc, "group", group, broker), "coordinator of \(group)")
+    }
+
     private func check(_ err: rd_kafka_resp_err_t, _ what: String) throws(KafkaError) {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: what) }
     }

@@ -35,6 +35,9 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     private var lastCheckpoint = Date()
     /// When the poll thread last returned from a callback (to notice that the process was stopped).
     private var lastCallbackEnd: Date?
+    /// When the poll thread entered the callback it is in: a stop *during* a checkpoint shows up as a gap
+    /// between this and the commit.
+    private var callbackBegan = Date()
     /// After a stall longer than the session timeout the group has probably reassigned our partitions, and
     /// librdkafka may not have noticed yet: no checkpoint or commit until a rebalance or this deadline.
     private var checkpointFence: Date?
@@ -236,12 +239,18 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     /// The poll thread came back after longer than the session timeout (SIGSTOP, a frozen VM, swapping):
     /// another member may own our partitions by now. Fences checkpoints until the rebalance this causes.
     private func noticeStall() {
+        callbackBegan = Date()
         guard let last = lastCallbackEnd else { return }
         let gap = Date().timeIntervalSince(last)
         if gap * 1000 > Double(sessionTimeoutMs) {
-            checkpointFence = Date().addingTimeInterval(max(3, 3 * Double(heartbeatIntervalMs) / 1000))
+            fenceCheckpoints()
             logger.warning("the poll thread was stalled for \(Int(gap * 1000)) ms (session timeout \(sessionTimeoutMs) ms): no checkpoint or commit until the group confirms the assignment")
         }
+    }
+
+    /// No checkpoint or commit until a rebalance or a few heartbeats from now.
+    private func fenceCheckpoints() {
+        checkpointFence = Date().addingTimeInterval(max(3, 3 * Double(heartbeatIntervalMs) / 1000))
     }
 
     private var sessionTimeoutMs: Int { Int(config.kafkaProperties["session.timeout.ms"] ?? "") ?? 45_000 }
@@ -322,6 +331,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     }
 
     public func consumer(_ consumer: KafkaConsumer, assigned partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        callbackBegan = Date()
         lanes.drain()   // the shard table changes below: no lane may be scoring
         checkpointFence = nil
         defer { lastCallbackEnd = Date() }
@@ -431,6 +441,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     }
 
     public func consumer(_ consumer: KafkaConsumer, revoking partitions: [TopicPartition], lost: Bool) {
+        callbackBegan = Date()
         lanes.drain()   // every event handed out so far is applied before the checkpoint and the shard drop
         defer { lastCallbackEnd = Date() }
         checkpointFence = nil
@@ -553,9 +564,24 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
             shard.changedSinceCheckpoint = false
             for (t, o) in shard.nextOffsets where o >= 0 { commits[TopicPartition(t, shard.partition)] = o }
         }
-        do { try consumer.commit(commits) } catch {
-            // The checkpoint is durable and records its offsets: a restart resumes from it, so this is not fatal.
-            logger.warning("commit after checkpoint failed (\(reason)): \(error)")
+        let inCallback = Date().timeIntervalSince(callbackBegan)
+        if inCallback * 1000 > Double(sessionTimeoutMs) || consumer.assignmentLost {
+            // Stopped (SIGSTOP, a frozen VM) or stuck in a flush for longer than the session timeout since this
+            // callback began: the group has probably moved these partitions. The checkpoint is durable; the
+            // commit waits for the next checkpoint after the group has confirmed (or revoked) the assignment.
+            logger.warning("not committing after the checkpoint (\(reason)): \(Int(inCallback * 1000)) ms since the poll thread's callback began (session timeout \(sessionTimeoutMs) ms), the assignment may be lost; the next checkpoint commits")
+            for shard in ordered { shard.changedSinceCheckpoint = true }
+            fenceCheckpoints()
+            metrics.commitsDeferred.increment()
+        } else {
+            do {
+                try consumer.commit(commits)
+                metrics.commitsDone.increment()
+            } catch {
+                // The checkpoint is durable and records its offsets: a restart resumes from it, so this is not fatal.
+                logger.warning("commit after checkpoint failed (\(reason)): \(error)")
+                metrics.commitsFailed.increment()
+            }
         }
         metrics.checkpoints.increment()
         metrics.checkpointSeconds.record(Date().timeIntervalSince(started))

@@ -27,6 +27,11 @@ public final class RuntimeMetrics: Sendable {
     public let offsetOutOfRange = Counter(label: "leadscore_offset_out_of_range_total")
     public let consumerErrors = Counter(label: "leadscore_consumer_errors_total")
     public let checkpoints = Counter(label: "leadscore_checkpoints_total")
+    /// Offset commits after checkpoints: `deferred` when the checkpoint outlasted the session timeout (the
+    /// assignment may be lost, so the next checkpoint commits), `failed` when the broker refused.
+    public let commitsDone = Counter(label: "leadscore_offset_commits_total", dimensions: [("result", "committed")])
+    public let commitsFailed = Counter(label: "leadscore_offset_commits_total", dimensions: [("result", "failed")])
+    public let commitsDeferred = Counter(label: "leadscore_offset_commits_total", dimensions: [("result", "deferred")])
     public let checkpointSeconds = Recorder(label: "leadscore_checkpoint_duration_seconds", aggregate: true)
     public let checkpointBytes = Recorder(label: "leadscore_checkpoint_bytes", aggregate: true)
     public let restoreSeconds = Recorder(label: "leadscore_restore_duration_seconds", aggregate: true)

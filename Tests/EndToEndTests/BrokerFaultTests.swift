@@ -46,4 +46,48 @@ import Testing
         #expect(got.byId == expected, "\(recordDifference(got.byId, expected))")
         #expect(d.terminate().0 == 0)
     }
+
+    /// A checkpoint whose producer flush outlasts the session timeout (the outputs' leader answers after 8 s)
+    /// does not commit: had the process been stopped instead, the group would have moved its partitions. The
+    /// commit waits for the next checkpoint, which makes it once the outputs are acknowledged again.
+    @Test func aCheckpointLongerThanTheSessionDefersItsCommitToTheNext() throws {
+        let tag = "slowflush-\(UInt32.random(in: 0...UInt32.max))"
+        let (input, sc, al, dlq, group) = ("in-\(tag)", "sc-\(tag)", "al-\(tag)", "dlq-\(tag)", "g-\(tag)")
+        try broker.createTopics([input, sc, al, dlq], partitions: 3)
+        // Broker 1 coordinates the group and leads the input; broker 3 leads every output partition.
+        #expect(try broker.control("coordinator \(group) 1") == "ok")
+        for p in 0..<3 {
+            #expect(try broker.control("leader \(input) \(p) 1") == "ok")
+            for t in [sc, al, dlq] { #expect(try broker.control("leader \(t) \(p) 3") == "ok") }
+        }
+        let dir = scratchDir("slowflush")
+        let (keyed, jsonl) = try generatedStream(events: 3000, contacts: 300, seed: 91)
+        let expected = try replayed(jsonl, partitions: 3, dir: dir).records
+        #expect(expected.count > 50)
+        try writeDaemonConfig(dir + "/c.yaml", bootstrap: broker.bootstrap, group: group, input: input,
+                              topics: [("stage_changes", sc), ("alerts", al), ("dlq", dlq)], dataDir: dir + "/data")
+        let d = try DaemonUnderTest(["--config", dir + "/c.yaml"], logPath: dir + "/daemon.log")
+        defer { if d.process.isRunning { d.kill9() } }
+        #expect(eventually(30) { d.log.contains("assigned ") })
+        let port = try #require(d.httpPort)
+        let deferred = "leadscore_offset_commits_total{result=\"deferred\"}"
+        let committed = "leadscore_offset_commits_total{result=\"committed\"}"
+
+        #expect(try broker.control("rtt 3 8000") == "ok")
+        try kcatProduce(broker.bootstrap, topic: input, lines: keyed)
+        #expect(eventually(60) { (samples(port, deferred).first ?? 0) >= 1 }, "\(d.log.suffix(1500))")
+        #expect(d.log.contains("not committing after the checkpoint (interval)"))
+        let before = samples(port, committed).first ?? 0
+        #expect(try broker.control("rtt 3 0") == "ok")
+        #expect(eventually(60) { (samples(port, committed).first ?? 0) > before }, "\(d.log.suffix(1500))")
+        #expect(samples(port, "leadscore_offset_commits_total{result=\"failed\"}") == [0], "the member kept its session: no commit was refused")
+
+        func outputs() throws -> [String: String] {
+            normalizedRecords(try (kcatConsume(broker.bootstrap, topic: sc) + kcatConsume(broker.bootstrap, topic: al)).compactMap { $0["payload"] as? String }).byId
+        }
+        var got: [String: String] = [:]
+        #expect(try eventually(60, every: 1) { got = try outputs(); return got.count >= expected.count })
+        #expect(got == expected, "\(recordDifference(got, expected))")
+        #expect(d.terminate().0 == 0)
+    }
 }

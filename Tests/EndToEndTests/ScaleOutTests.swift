@@ -43,10 +43,6 @@ import Testing
     }
 
     /// Metric samples whose line starts with `prefix`.
-    func samples(_ port: Int, _ prefix: String) -> [Double] {
-        (httpGet(port: port, path: "/metrics")?.1 ?? "").split(separator: "\n").filter { $0.hasPrefix(prefix) }.compactMap { Double($0.split(separator: " ").last!) }
-    }
-
     /// The group is settled and has read everything: `ports` together own every partition, are ready, and
     /// report zero lag for each.
     func caughtUp(_ ports: [Int], partitions: Int) -> Bool {

@@ -162,6 +162,11 @@ func httpGet(port: Int, path: String) -> (Int, String)? {
 }
 
 /// Produces keyed lines (`KEY\tVALUE`) with kcat (librdkafka's default partitioner, like Segment's producers).
+/// The values of the daemon's metric samples whose line starts with `prefix` (name and labels).
+func samples(_ port: Int, _ prefix: String) -> [Double] {
+    (httpGet(port: port, path: "/metrics")?.1 ?? "").split(separator: "\n").filter { $0.hasPrefix(prefix) }.compactMap { Double($0.split(separator: " ").last!) }
+}
+
 func kcatProduce(_ bootstrap: String, topic: String, lines: [String]) throws {
     let file = scratchDir("produce") + "/in.tsv"
     try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
