@@ -175,14 +175,14 @@ extension EngineCore {
         if !sameRules {
             // Fit and the recycle timer depend on the rules: recompute them.
             let e = c.engagement
-            let sc = Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e))
+            let sc = Scores(fit: c.fit, engagement: e, total: compiled.clamp(c.fit + e))
             var fit = 0.0, mask: UInt32 = 0
-            for (i, cond) in compiled.fit.enumerated() where eval(cond, .empty, c, sc) {
+            for (i, cond) in compiled.fit.enumerated() where compiled.eval(cond, .empty, c, sc) {
                 fit += rules.fit[i].points
                 if i < 32 { mask |= 1 << UInt32(i) }
             }
             c.fit = fit; c.fitMask = mask
-            c.recycleAt = crossing(c)
+            c.recycleAt = compiled.crossing(c)
         }
         install(c, seen: seen, stageEnteredAt: stageEnteredAt)
     }

@@ -135,25 +135,8 @@ struct EngineCore {
         }
     }
 
-    /// What an event offers to conditions.
-    struct EventContext {
-        var event: Int = -1
-        var pageBits: UInt64 = 0
-        static let empty = EventContext()
-    }
-
-    struct Scores {
-        var fit: Double
-        var engagement: Double
-        var total: Double
-    }
-
-    @inline(__always) func clamp(_ x: Double) -> Double {
-        var v = x
-        if let mn = rules.scoreMin, v < mn { v = mn }
-        if let mx = rules.scoreMax, v > mx { v = mx }
-        return v
-    }
+    typealias EventContext = CompiledRules.EventContext
+    typealias Scores = CompiledRules.Scores
 
     private mutating func context(of event: SegmentEvent) -> EventContext {
         var ctx = EventContext()
@@ -169,17 +152,11 @@ struct EngineCore {
 
     /// The test bits a trait value satisfies (values repeat — titles, industries — so regexes run once per value).
     private mutating func traitValueBits(_ ti: Int, _ value: TraitValue) -> TraitBits {
-        guard compiled.cacheTraitValues[ti] else { return computeTraitValueBits(ti, value) }
+        guard compiled.cacheTraitValues[ti] else { return compiled.valueBits(ti, value) }
         let h = TraitValueCache.hash(ti, value)
         if let b = traitCache.find(ti, value, hash: h) { return b }
-        let bits = computeTraitValueBits(ti, value)
+        let bits = compiled.valueBits(ti, value)
         traitCache.insert(ti, value, hash: h, bits: bits)
-        return bits
-    }
-
-    private func computeTraitValueBits(_ ti: Int, _ value: TraitValue) -> TraitBits {
-        var bits = TraitBits()
-        for b in compiled.testsOfTrait[ti] where CompiledRules.holds(compiled.traitTests[b].test, value) { bits.set(b) }
         return bits
     }
 
@@ -191,33 +168,6 @@ struct EngineCore {
         if pageCache.count >= 65_536 { pageCache.removeAll() }
         pageCache.set(path, bits)
         return bits
-    }
-
-    @inline(__always) static func inRange(_ x: Double, _ n: ConditionProgram.Node) -> Bool {
-        x >= n.lo - 1e-9 && x <= n.hi + 1e-9
-    }
-
-    func eval(_ root: Int32, _ ctx: EventContext, _ s: borrowing ContactState, _ sc: Scores) -> Bool {
-        let node = compiled.nodes[Int(root)]
-        switch node.op {
-        case .traitBit: return s.traitBit(Int(node.a))
-        case .event: return ctx.event == Int(node.a)
-        case .page: return ctx.pageBits & (1 << UInt64(node.a)) != 0
-        case .scoreTotal: return Self.inRange(sc.total, node)
-        case .scoreFit: return Self.inRange(sc.fit, node)
-        case .scoreEngagement: return Self.inRange(sc.engagement, node)
-        case .count:
-            let n = s.firings(rule: node.a, after: s.newest &- node.within, upTo: s.newest)
-            return Self.inRange(Double(n), node)
-        case .all:
-            for i in 0..<Int(node.b) where !eval(compiled.children[Int(node.a) + i], ctx, s, sc) { return false }
-            return true
-        case .any:
-            for i in 0..<Int(node.b) where eval(compiled.children[Int(node.a) + i], ctx, s, sc) { return true }
-            return false
-        case .not: return !eval(node.a, ctx, s, sc)
-        case .never: return false
-        }
     }
 
     private mutating func process(_ c: inout ContactState, _ ci: Int32, _ event: SegmentEvent, hash: UInt64,
@@ -251,11 +201,11 @@ struct EngineCore {
         }
         if traitsChanged || compiled.fitNeedsEveryEvent {
             let e = c.engagement
-            let sc = Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e))
+            let sc = Scores(fit: c.fit, engagement: e, total: compiled.clamp(c.fit + e))
             var fit = 0.0
             var mask: UInt32 = 0
             let roots = compiled.fitRoots, points = compiled.fitPointsBuf
-            for i in 0..<roots.count where eval(roots[i], ctx, c, sc) {
+            for i in 0..<roots.count where compiled.eval(roots[i], ctx, c, sc) {
                 fit += points[i]
                 if i < 32 { mask |= 1 << UInt32(i) }
             }
@@ -269,10 +219,10 @@ struct EngineCore {
         let engagementRoots = compiled.engagementRoots
         if engagementRoots.count > 0 {
             let e0 = c.engagement
-            let before = Scores(fit: c.fit, engagement: e0, total: clamp(c.fit + e0))
+            let before = Scores(fit: c.fit, engagement: e0, total: compiled.clamp(c.fit + e0))
             firedScratch.removeAll(keepingCapacity: true)
             let params = compiled.params
-            for ri in 0..<engagementRoots.count where eval(engagementRoots[ri], ctx, c, before) {
+            for ri in 0..<engagementRoots.count where compiled.eval(engagementRoots[ri], ctx, c, before) {
                 let p = params[ri]
                 // Firings older than the rule's horizon count as forgotten whether or not they were pruned
                 // yet, so results never depend on when pruning ran (checkpoint restore included).
@@ -307,20 +257,20 @@ struct EngineCore {
         }
 
         let eng = c.engagement
-        let after = Scores(fit: c.fit, engagement: eng, total: clamp(c.fit + eng))
+        let after = Scores(fit: c.fit, engagement: eng, total: compiled.clamp(c.fit + eng))
 
         // Stages.
         stageHits.removeAll(keepingCapacity: true)
         let prevStage = c.stage
         var alertsAllowed = true
-        if c.stage != .disqualified, compiled.disqualifyWhen >= 0, eval(compiled.disqualifyWhen, ctx, c, after) {
+        if c.stage != .disqualified, compiled.disqualifyWhen >= 0, compiled.eval(compiled.disqualifyWhen, ctx, c, after) {
             emitStage(c, ci, from: c.stage, to: .disqualified, trigger: trigger, into: &out)
             c.stage = .disqualified
             alertsAllowed = false
         } else {
             var proceed = true
             if c.stage == .disqualified {
-                if compiled.disqualifyUntil >= 0, eval(compiled.disqualifyUntil, ctx, c, after) {
+                if compiled.disqualifyUntil >= 0, compiled.eval(compiled.disqualifyUntil, ctx, c, after) {
                     emitStage(c, ci, from: .disqualified, to: .lead, trigger: trigger, into: &out)
                     c.stage = .lead
                     stageHits.append(.lead)
@@ -333,7 +283,7 @@ struct EngineCore {
                 var target: Stage?
                 for s in Stage.funnel.reversed() where s > c.stage {
                     let cond = compiled.stageRoots[s.rawValue]
-                    if cond >= 0, eval(cond, ctx, c, after) { target = s; break }
+                    if cond >= 0, compiled.eval(cond, ctx, c, after) { target = s; break }
                 }
                 if let target {
                     emitStage(c, ci, from: c.stage, to: target, trigger: trigger, into: &out)
@@ -373,24 +323,8 @@ struct EngineCore {
     // MARK: - recycle (b)
 
     /// The moment (µs, floor) after which the contact's decayed total is below `recycle.below`, or `never`.
-    func crossing(_ c: borrowing ContactState) -> EventTime {
-        guard compiled.isRecycleFrom(c.stage) else { return ContactState.never }
-        let target = compiled.recycleBelow - 1e-9
-        let e = c.engagement
-        let total = clamp(c.fit + e)
-        if !(total >= target) { return c.lastPointsChange }
-        if let mn = rules.scoreMin, target <= mn { return ContactState.never }
-        guard e > 0 else { return ContactState.never }
-        let gap = target - c.fit
-        guard gap > 0 else { return ContactState.never }
-        let x = compiled.halfLife * _log2(e / gap)
-        let at = (Double(c.newest) + x).rounded(.down)
-        guard at.isFinite, at < 9.0e18 else { return ContactState.never }
-        return max(c.newest, EventTime(at))
-    }
-
     private mutating func updateTimer(_ c: inout ContactState, _ ci: Int32) {
-        let at = crossing(c)
+        let at = compiled.crossing(c)
         if at != c.recycleAt {
             c.recycleAt = at
             if at != ContactState.never { timers.push(at: at, contact: ci) }
@@ -427,62 +361,6 @@ struct EngineCore {
 
     // MARK: - scores and records
 
-    func scores(_ c: borrowing ContactState, at: EventTime) -> Scores {
-        let f = at == c.newest ? 1.0 : _exp2(-Double(at - c.newest) / compiled.halfLife)
-        let e = c.engagement * f
-        return Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e))
-    }
-
-    func grade(_ s: Scores) -> String {
-        let g = rules.grades
-        let letter = s.fit >= g.fitA - 1e-9 ? "A" : (s.fit >= g.fitB - 1e-9 ? "B" : "C")
-        let digit = s.engagement >= g.engagement1 - 1e-9 ? "1" : (s.engagement >= g.engagement2 - 1e-9 ? "2" : "3")
-        return letter + digit
-    }
-
-    func topRules(_ c: borrowing ContactState, at: EventTime) -> [(rule: String, points: Double)] {
-        var all: [(rule: String, points: Double)] = []
-        for (i, r) in rules.fit.enumerated() {
-            let holds: Bool
-            if i < 32 { holds = c.fitMask & (1 << UInt32(i)) != 0 } else {
-                let e = c.engagement
-                holds = eval(compiled.fit[i], .empty, c, Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e)))
-            }
-            if holds && r.points != 0 { all.append((r.name, JSONWriter.round6(r.points))) }
-        }
-        let f = at == c.newest ? 1.0 : _exp2(-Double(at - c.newest) / compiled.halfLife)
-        for i in 0..<c.slotCount where c.contrib(i) != 0 {
-            all.append((rules.engagement[Int(c.slotRule(i))].name, JSONWriter.round6(c.contrib(i) * f)))
-        }
-        all.sort { a, b in
-            a.points.magnitude != b.points.magnitude ? a.points.magnitude > b.points.magnitude : a.rule < b.rule
-        }
-        if all.count > 3 { all.removeLast(all.count - 3) }
-        return all
-    }
-
-    private func writeCommon(_ w: inout JSONWriter, _ c: borrowing ContactState, at: EventTime) {
-        let s = scores(c, at: at)
-        w.raw(",\"score\":{\"total\":"); w.number(s.total)
-        w.raw(",\"fit\":"); w.number(s.fit)
-        w.raw(",\"engagement\":"); w.number(s.engagement)
-        w.raw("},\"grade\":"); w.string(grade(s))
-        w.raw(",\"top_rules\":[")
-        for (i, r) in topRules(c, at: at).enumerated() {
-            if i > 0 { w.byte(0x2C) }
-            w.raw("{\"rule\":"); w.string(r.rule); w.raw(",\"points\":"); w.number(r.points); w.byte(0x7D)
-        }
-        w.byte(0x5D)
-    }
-
-    private func writeTrigger(_ w: inout JSONWriter, _ t: Trigger) {
-        w.raw(",\"trigger\":{\"message_id\":"); w.string(t.messageId)
-        if let topic = t.topic { w.raw(",\"topic\":"); w.string(topic) }
-        if let p = t.partition { w.raw(",\"partition\":"); w.integer(Int64(p)) }
-        if let o = t.offset { w.raw(",\"offset\":"); w.integer(o) }
-        w.byte(0x7D)
-    }
-
     /// Appends a stage-change record and restarts the contact's time-in-stage clock at the record's `at`.
     private mutating func emitStage(_ c: ContactState, _ ci: Int32, from: Stage, to: Stage, at: EventTime? = nil,
                            trigger: Trigger, into out: inout [OutputRecord]) {
@@ -494,8 +372,8 @@ struct EngineCore {
         w.raw(",\"from\":"); w.string(from.name)
         w.raw(",\"to\":"); w.string(to.name)
         w.raw(",\"at\":"); w.time(at)
-        writeCommon(&w, c, at: at)
-        writeTrigger(&w, trigger)
+        compiled.writeCommon(&w, c, at: at)
+        CompiledRules.writeTrigger(&w, trigger)
         w.raw(",\"rules_version\":"); w.string(rules.version)
         w.byte(0x7D)
         var record = OutputRecord(kind: .stageChange, contactId: c.id, id: id, json: w.bytes)
@@ -530,7 +408,7 @@ struct EngineCore {
             ruleName = rules.engagement[r].name
             id = Self.recordId(c.id, ":alert:intent:", ruleName!, ":", trigger.messageId)
         }
-        let s = scores(c, at: at)
+        let s = compiled.scores(c, at: at)
         var w = JSONWriter(capacity: 384)
         w.raw("{\"id\":"); w.string(id)
         w.raw(",\"type\":\"hot_lead\",\"contact_id\":"); w.string(c.id)
@@ -540,8 +418,8 @@ struct EngineCore {
         let level: UInt8 = s.fit >= g.fitA - 1e-9 ? 1 : (s.fit >= g.fitB - 1e-9 ? 2 : 3)
         let priority: StaticString = level == 1 ? "P1" : (level == 2 ? "P2" : "P3")
         w.raw(",\"priority\":\""); w.raw(priority); w.byte(0x22)
-        writeCommon(&w, c, at: at)
-        writeTrigger(&w, trigger)
+        compiled.writeCommon(&w, c, at: at)
+        CompiledRules.writeTrigger(&w, trigger)
         w.raw(",\"at\":"); w.time(at)
         w.raw(",\"rules_version\":"); w.string(rules.version)
         w.byte(0x7D)
@@ -629,9 +507,9 @@ struct EngineCore {
         guard let ci = find(id, hash: indexHash(id)) else { return nil }
         let c = contacts[Int(ci)]
         let at = max(watermark ?? c.newest, c.newest)
-        let s = scores(c, at: at)
+        let s = compiled.scores(c, at: at)
         return ContactView(contactId: c.id, stage: c.stage, total: s.total, fit: s.fit, engagement: s.engagement,
-                           grade: grade(s), topRules: topRules(c, at: at), asOf: at, lastEventTime: c.newest)
+                           grade: compiled.grade(s), topRules: compiled.topRules(c, at: at), asOf: at, lastEventTime: c.newest)
     }
 
     func approximateMemoryBytes() -> Int {
