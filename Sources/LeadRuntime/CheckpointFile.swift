@@ -13,20 +13,21 @@ struct CheckpointFile {
     var offsets: [String: Int64]
     var partitionState: [UInt8]
     /// Contact id → encoded state.
-    var contacts: [(id: String, state: [UInt8])]
+    var contacts: [EncodedContact]
 
     func encode() -> [UInt8] {
         var w = ByteWriter()
+        w.out.reserveCapacity(256 + partitionState.count + contacts.reduce(0) { $0 + 8 + $1.id.utf8.count + $1.state.count })
         w.bytes(Self.magic)
         w.u32(Self.version)
         w.u8(isBase ? 0 : 1)
         w.u64(generation)
         w.u32(sequence)
         w.u32(UInt32(offsets.count))
-        for (t, o) in offsets.sorted(by: { $0.key < $1.key }) { w.blob(Array(t.utf8)); w.u64(UInt64(bitPattern: o)) }
+        for (t, o) in offsets.sorted(by: { $0.key < $1.key }) { w.blob(t); w.u64(UInt64(bitPattern: o)) }
         w.blob(partitionState)
         w.u32(UInt32(contacts.count))
-        for c in contacts { w.blob(Array(c.id.utf8)); w.blob(c.state) }
+        for c in contacts { w.blob(c.id); w.blob(c.state) }
         w.u32(Partitioner.crc32(w.out))
         return w.out
     }
@@ -35,11 +36,10 @@ struct CheckpointFile {
 
     static func decode(_ b: [UInt8]) throws -> CheckpointFile {
         guard b.count >= 8 + 4 else { throw Corrupt(description: "truncated (\(b.count) bytes)") }
-        let body = b[0..<(b.count - 4)]
-        var r = ByteReader(b[(b.count - 4)...])
+        var r = ByteReader(b, (b.count - 4)..<b.count)
         let crc = try r.u32()
-        guard Partitioner.crc32(body) == crc else { throw Corrupt(description: "checksum mismatch (truncated or damaged)") }
-        r = ByteReader(body)
+        guard Partitioner.crc32(b[0..<(b.count - 4)]) == crc else { throw Corrupt(description: "checksum mismatch (truncated or damaged)") }
+        r = ByteReader(b, 0..<(b.count - 4))
         guard try r.take(4) == magic[...] else { throw Corrupt(description: "not a leadscore checkpoint") }
         guard try r.u32() == version else { throw Corrupt(description: "unsupported checkpoint version") }
         let isBase = try r.u8() == 0
@@ -51,7 +51,7 @@ struct CheckpointFile {
             offsets[t] = Int64(bitPattern: try r.u64())
         }
         let ps = Array(try r.blob())
-        var contacts: [(String, [UInt8])] = []
+        var contacts: [EncodedContact] = []
         let n = try r.u32()
         contacts.reserveCapacity(Int(n))
         for _ in 0..<n {
@@ -69,17 +69,30 @@ struct ByteWriter {
     mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
     mutating func bytes(_ b: [UInt8]) { out.append(contentsOf: b) }
     mutating func blob(_ b: [UInt8]) { u32(UInt32(b.count)); out.append(contentsOf: b) }
+    mutating func blob(_ s: String) { u32(UInt32(s.utf8.count)); out.append(contentsOf: s.utf8) }
 }
 
+/// Reads `bytes[pos..<end]` front to back; every read is bounds-checked against `end` (a truncated file throws).
 struct ByteReader {
-    var s: ArraySlice<UInt8>
-    init(_ s: ArraySlice<UInt8>) { self.s = s }
+    let bytes: [UInt8]
+    var pos: Int
+    let end: Int
+    init(_ bytes: [UInt8], _ range: Range<Int>) { self.bytes = bytes; pos = range.lowerBound; end = range.upperBound }
     mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
-        guard s.count >= n else { throw CheckpointFile.Corrupt(description: "truncated") }
-        let r = s.prefix(n); s = s.dropFirst(n); return r
+        guard n >= 0, end - pos >= n else { throw CheckpointFile.Corrupt(description: "truncated") }
+        defer { pos += n }
+        return bytes[pos..<(pos + n)]
     }
     mutating func u8() throws -> UInt8 { try take(1).first! }
-    mutating func u32() throws -> UInt32 { try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) } }
-    mutating func u64() throws -> UInt64 { try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+    mutating func u32() throws -> UInt32 {
+        guard end - pos >= 4 else { throw CheckpointFile.Corrupt(description: "truncated") }
+        defer { pos += 4 }
+        return bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: pos, as: UInt32.self)) }
+    }
+    mutating func u64() throws -> UInt64 {
+        guard end - pos >= 8 else { throw CheckpointFile.Corrupt(description: "truncated") }
+        defer { pos += 8 }
+        return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: pos, as: UInt64.self)) }
+    }
     mutating func blob() throws -> ArraySlice<UInt8> { try take(Int(try u32())) }
 }

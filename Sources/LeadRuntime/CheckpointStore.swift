@@ -100,7 +100,7 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
             files += 1
         }
 
-        var contacts: [(String, [UInt8])] { order.compactMap { id in latest[id].map { (id, $0) } } }
+        var contacts: [EncodedContact] { order.compactMap { id in latest[id].map { (id, $0) } } }
     }
 
     /// Applies generation `g`'s deltas in order. `strict`: an unreadable delta throws; otherwise it ends the
@@ -171,7 +171,7 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
     /// the same bytes to the state changelog — or a new base of every contact when deltas outgrow it.
     /// Returns the bytes written.
     @discardableResult
-    func write(engine: PartitionEngine, changes: [(String, [UInt8])], offsets: [String: Int64]) throws -> Int {
+    func write(engine: PartitionEngine, changes: [EncodedContact], offsets: [String: Int64]) throws -> Int {
         collectCompaction()
         if generation > 0 && !compacting && !engineBaseNeeded && (sequence >= 64 || deltaBytes > max(baseBytes, 1 << 20)) {
             // Freeze this generation; its compaction runs in the background while deltas go to the next one.
@@ -182,10 +182,7 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
         }
         if generation == 0 || engineBaseNeeded {
             engineBaseNeeded = false
-            let ids = engine.contactIDs
-            var contacts: [(String, [UInt8])] = []
-            contacts.reserveCapacity(ids.count)
-            for id in ids { if let s = engine.encodeContact(id) { contacts.append((id, s)) } }
+            let contacts = engine.encodeContacts(engine.contactIDs)
             let file = CheckpointFile(isBase: true, generation: generation + 1, sequence: 0, offsets: offsets,
                                       partitionState: engine.encodePartitionState(), contacts: contacts)
             let bytes = file.encode()

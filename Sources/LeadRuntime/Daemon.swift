@@ -517,10 +517,10 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         var bytes = 0
         let ordered = selected.sorted(by: { $0.partition < $1.partition })
         // The changed contacts, taken once: the changelog and the local checkpoint carry the same bytes.
-        var changes: [Int32: [(String, [UInt8])]] = [:]
+        var changes: [Int32: [EncodedContact]] = [:]
         for shard in ordered {
             let engine = shard.engine
-            changes[shard.partition] = shard.withLock { engine.takeDirtyContactIDs().map { ($0, engine.encodeContact($0) ?? []) } }
+            changes[shard.partition] = shard.withLock { engine.encodeContacts(engine.takeDirtyContactIDs()) }
         }
         if let scoresTopic = config.scoresTopic {
             // The latest score of every contact changed since the last checkpoint (compacted by key downstream).

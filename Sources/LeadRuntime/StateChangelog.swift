@@ -49,7 +49,7 @@ final class StateChangelog: @unchecked Sendable {
     func acknowledgedMarker(_ partition: Int32) -> Int64? { markers.withLock { $0[partition] } }
 
     /// Produces the changed contacts and the marker for one partition (acknowledged by the next flush).
-    func publish(_ producer: KafkaProducer, partition: Int32, changes: [(String, [UInt8])],
+    func publish(_ producer: KafkaProducer, partition: Int32, changes: [EncodedContact],
                  offsets: [String: Int64], partitionState: [UInt8]) throws {
         for (id, state) in changes {
             try producer.produce(topic: topic, partition: partition, key: Array(id.utf8), value: state, token: 0)

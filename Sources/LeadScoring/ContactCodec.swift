@@ -10,6 +10,9 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable {
     public init(_ d: String) { description = d }
 }
 
+/// A contact's checkpoint bytes (`encodeContact`); empty `state` marks a contact that no longer exists.
+public typealias EncodedContact = (id: String, state: [UInt8])
+
 struct BinaryWriter {
     var bytes: [UInt8] = []
     mutating func u8(_ v: UInt8) { bytes.append(v) }
@@ -19,6 +22,16 @@ struct BinaryWriter {
     mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func count(_ n: Int) { u32(UInt32(n)) }
     mutating func string(_ s: String) { count(s.utf8.count); bytes.append(contentsOf: s.utf8) }
+    /// A new array of exactly the written bytes, so the scratch buffer stays this writer's alone
+    /// (`Array(bytes)` or `Array(bytes[...])` would share it, and the next `removeAll` reallocate).
+    func exactCopy() -> [UInt8] {
+        bytes.withUnsafeBufferPointer { src in
+            [UInt8](unsafeUninitializedCapacity: src.count) { dst, n in
+                if let s = src.baseAddress, let d = dst.baseAddress { d.initialize(from: s, count: src.count) }
+                n = src.count
+            }
+        }
+    }
 }
 
 struct BinaryReader {
@@ -89,10 +102,33 @@ extension EngineCore {
     static let partitionFormat: UInt8 = 1
 
     /// The contact's state for a checkpoint; nil when the contact is unknown.
-    func encodeContact(_ id: String) -> [UInt8]? {
+    /// (`mutating`, like `encode`, only so that the engine is not copied for the call: see `encodeContacts`.)
+    mutating func encodeContact(_ id: String) -> [UInt8]? {
         guard let ci = find(id, hash: indexHash(id)) else { return nil }
-        let c = contacts[Int(ci)]
         var w = BinaryWriter()
+        encode(ci, into: &w)
+        return w.bytes
+    }
+
+    /// Checkpoint bytes of each contact in `ids`, in order (empty for an unknown id). One scratch buffer,
+    /// one exact-size copy per contact. `mutating` although it changes nothing: a non-mutating method of this
+    /// large struct is handed a copy of it (every field retained) on each call from `PartitionEngine`.
+    mutating func encodeContacts(_ ids: [String]) -> [EncodedContact] {
+        var out: [EncodedContact] = []
+        out.reserveCapacity(ids.count)
+        var w = BinaryWriter()
+        w.bytes.reserveCapacity(4096)
+        for id in ids {
+            guard let ci = find(id, hash: indexHash(id)) else { out.append((id, [])); continue }
+            w.bytes.removeAll(keepingCapacity: true)
+            encode(ci, into: &w)
+            out.append((id, w.exactCopy()))
+        }
+        return out
+    }
+
+    private mutating func encode(_ ci: Int32, into w: inout BinaryWriter) {
+        let c = contacts[Int(ci)]
         w.u8(Self.contactFormat)
         w.string(rules.version)
         w.string(c.id)
@@ -121,7 +157,6 @@ extension EngineCore {
         let seen = seenEntries(ci).filter { $0.time >= cutoff }
         w.count(seen.count)
         for s in seen { w.u64(s.hash); w.i64(s.time) }
-        return w.bytes
     }
 
     /// Restores (or replaces) a contact from `encodeContact` bytes, mapping rules and traits by name.

@@ -49,6 +49,9 @@ public final class PartitionEngine {
     /// The contact's state for a checkpoint; nil when the contact is unknown.
     public func encodeContact(_ id: String) -> [UInt8]? { core.encodeContact(id) }
 
+    /// Checkpoint bytes of each contact in `ids`, in order (empty for an unknown id: a deletion in a delta).
+    public func encodeContacts(_ ids: [String]) -> [EncodedContact] { core.encodeContacts(ids) }
+
     /// Restores (or replaces) a contact from `encodeContact` bytes, mapping rules and traits by name.
     public func restoreContact(id: String, bytes: [UInt8]) throws { try core.restoreContact(id: id, bytes: bytes) }
 

@@ -9,15 +9,48 @@ public enum Partitioner {
         return Int(crc32(key.utf8) % UInt32(count))
     }
 
-    public static func crc32<S: Sequence>(_ bytes: S) -> UInt32 where S.Element == UInt8 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        return c ^ 0xFFFF_FFFF
+    /// CRC-32 (IEEE) of any byte sequence; contiguous ones (arrays, slices, UTF-8 views) go through the
+    /// slicing-by-8 loop below (checkpoint files are checksummed whole, hundreds of MB at 1 M contacts).
+    @inlinable public static func crc32<S: Sequence>(_ bytes: S) -> UInt32 where S.Element == UInt8 {
+        if let c = bytes.withContiguousStorageIfAvailable({ crc32(UnsafeRawBufferPointer($0)) }) { return c }
+        return Array(bytes).withUnsafeBytes { crc32($0) }
     }
 
-    private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
+    /// CRC-32 (IEEE) with slicing-by-8: eight table lookups per 8-byte word instead of one per byte
+    /// (about 8× the bytewise loop).
+    public static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        tables.withUnsafeBufferPointer { t in
+            var c: UInt32 = 0xFFFF_FFFF
+            var p = 0
+            let n = bytes.count
+            while n - p >= 8 {
+                let lo = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: p, as: UInt32.self)) ^ c
+                let hi = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: p + 4, as: UInt32.self))
+                c = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
+                    ^ t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)]
+                    ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
+                    ^ t[1 * 256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
+                p += 8
+            }
+            while p < n {
+                c = t[Int((c ^ UInt32(bytes[p])) & 0xFF)] ^ (c >> 8)
+                p += 1
+            }
+            return c ^ 0xFFFF_FFFF
+        }
     }
+
+    /// Table k maps a byte to its CRC contribution k bytes further on; table 0 is the classic bytewise table.
+    private static let tables: [UInt32] = {
+        var t = [UInt32](repeating: 0, count: 8 * 256)
+        for n in 0..<256 {
+            var c = UInt32(n)
+            for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            t[n] = c
+        }
+        for k in 1..<8 {
+            for n in 0..<256 { let prev = t[(k - 1) * 256 + n]; t[k * 256 + n] = (prev >> 8) ^ t[Int(prev & 0xFF)] }
+        }
+        return t
+    }()
 }

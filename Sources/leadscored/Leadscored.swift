@@ -15,6 +15,7 @@ struct Leadscored: AsyncParsableCommand {
             BenchCommand.self,
             BenchKafkaCommand.self,
             BenchEngineCommand.self,
+            BenchCheckpointCommand.self,
             DemoCommand.self,
             ValidateRulesCommand.self,
         ]

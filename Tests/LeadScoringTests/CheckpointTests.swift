@@ -31,6 +31,13 @@ import Testing
         #expect(!wholeOut.isEmpty)
         #expect(restoredOut == wholeOut)
         for id in whole.contactIDs { #expect(whole.encodeContact(id) == restored.encodeContact(id)) }
+        // The batch encoder (checkpoints) gives the same bytes in order, and an empty state for an unknown id.
+        let ids = whole.contactIDs + ["nobody"]
+        let batch = whole.encodeContacts(ids)
+        #expect(batch.map(\.id) == ids)
+        #expect(batch.map(\.state) == ids.map { whole.encodeContact($0) ?? [] })
+        #expect(batch.last?.state == [])
+        #expect(Set(batch.dropLast().map(\.state.count)).count > 1, "contacts of different sizes, each copied exactly")
     }
 
     @Test func stateCarriesOverByRuleNameWhenRulesChange() throws {

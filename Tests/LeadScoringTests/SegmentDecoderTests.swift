@@ -143,6 +143,29 @@ private func reason(_ s: String) -> InvalidEvent.Reason? {
         #expect(Partitioner.crc32([UInt8]()) == 0)
     }
 
+    /// The slicing-by-8 loop equals the bytewise definition for every length and alignment (word part,
+    /// tail, both), for slices and non-contiguous sequences too.
+    @Test func slicingBy8AgreesWithTheBytewiseDefinition() {
+        func reference(_ b: some Sequence<UInt8>) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for x in b {
+                c ^= UInt32(x)
+                for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            }
+            return c ^ 0xFFFF_FFFF
+        }
+        var rng = SystemRandomNumberGenerator()
+        let data = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        for start in 0..<9 {
+            for length in 0..<70 {
+                let slice = data[start..<(start + length)]
+                #expect(Partitioner.crc32(slice) == reference(slice), "start \(start) length \(length)")
+            }
+        }
+        #expect(Partitioner.crc32(data) == reference(data))
+        #expect(Partitioner.crc32(data.lazy.map { $0 }) == reference(data))
+    }
+
     @Test func partitionIsCRCModCount() {
         #expect(Partitioner.partition(key: "123456789", count: 7) == Int(0xCBF4_3926 % 7))
         #expect(Partitioner.partition(key: "", count: 5) == 0)
