@@ -41,6 +41,8 @@ final class LaneWork {
 
     /// Adds the counts to the metrics and starts again from zero.
     func addCounts(to m: RuntimeMetrics) {
+        // Before the counters: whoever sees the final count also sees the time its events were done.
+        if scored + duplicates + ignored > 0 { m.lastEventProcessed.record(Date().timeIntervalSince1970) }
         if scored > 0 { m.scored.increment(by: scored); scored = 0 }
         if duplicates > 0 { m.duplicates.increment(by: duplicates); duplicates = 0 }
         if ignored > 0 { m.ignored.increment(by: ignored); ignored = 0 }

@@ -36,6 +36,10 @@ public final class RuntimeMetrics: Sendable {
     public let checkpointBytes = Recorder(label: "leadscore_checkpoint_bytes", aggregate: true)
     public let restoreSeconds = Recorder(label: "leadscore_restore_duration_seconds", aggregate: true)
     public let contacts = Gauge(label: "leadscore_contacts")
+    /// Wall-clock time (Unix seconds) when a lane last finished events: `time() - this` is how long the
+    /// pipeline has processed nothing (a stall alert), and a benchmark reads the end of a drain from it
+    /// instead of polling `/metrics` fast while it runs.
+    public let lastEventProcessed = Gauge(label: "leadscore_last_event_processed_timestamp_seconds")
     public let assignedPartitions = Gauge(label: "leadscore_assigned_partitions")
     public let ready = Gauge(label: "leadscore_ready")
     public let producerQueue = Gauge(label: "leadscore_producer_queue_messages")
