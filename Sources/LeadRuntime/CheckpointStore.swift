@@ -70,10 +70,15 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
     }
 
     /// Generation files merged in order: a base, then deltas (later wins, an empty state removes the contact).
+    /// The base's contacts stay in their array: only contacts a delta touched go into a dictionary, so a base
+    /// alone (the common restore after a compaction) costs no per-contact hashing.
     private struct Chain {
-        var latest: [String: [UInt8]] = [:]
-        /// Contact ids in first-seen order (a compacted base keeps a stable order).
-        var order: [String] = []
+        private let base: [EncodedContact]
+        /// Newest state of each contact a delta touched (empty: removed).
+        private var changed: [String: [UInt8]] = [:]
+        /// Contacts first seen in deltas, in first-seen order (once each, even when removed and added again).
+        private var added: [String] = []
+        private var inBase: Set<String>?
         var offsets: [String: Int64]
         var partitionState: [UInt8]
         var files = 1
@@ -81,18 +86,18 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
         let baseBytes: Int
 
         init(base: CheckpointFile) {
+            self.base = base.contacts
             offsets = base.offsets
             partitionState = base.partitionState
-            latest.reserveCapacity(base.contacts.count)
-            for c in base.contacts { latest[c.id] = c.state; order.append(c.id) }
             bytes = base.contacts.reduce(0) { $0 + $1.state.count }
             baseBytes = bytes
         }
 
         mutating func apply(_ d: CheckpointFile) {
+            if !d.contacts.isEmpty && inBase == nil { inBase = Set(base.map(\.id)) }
             for c in d.contacts {
-                if latest[c.id] == nil && !c.state.isEmpty { order.append(c.id) }
-                latest[c.id] = c.state.isEmpty ? nil : c.state
+                if changed[c.id] == nil && !(inBase?.contains(c.id) ?? false) { added.append(c.id) }
+                changed[c.id] = c.state
             }
             offsets = d.offsets
             partitionState = d.partitionState
@@ -100,7 +105,27 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
             files += 1
         }
 
-        var contacts: [EncodedContact] { order.compactMap { id in latest[id].map { (id, $0) } } }
+        /// At least the number of contacts `forEach` yields.
+        var maxCount: Int { base.count + added.count }
+
+        /// Every live contact's latest state: the base's in file order, then those added by deltas.
+        func forEach(_ body: (String, [UInt8]) throws -> Void) rethrows {
+            if changed.isEmpty {
+                for c in base { try body(c.id, c.state) }
+                return
+            }
+            for c in base {
+                if let s = changed[c.id] { if !s.isEmpty { try body(c.id, s) } } else { try body(c.id, c.state) }
+            }
+            for id in added { if let s = changed[id], !s.isEmpty { try body(id, s) } }
+        }
+
+        var contacts: [EncodedContact] {
+            var out: [EncodedContact] = []
+            out.reserveCapacity(maxCount)
+            forEach { out.append(($0, $1)) }
+            return out
+        }
     }
 
     /// Applies generation `g`'s deltas in order. `strict`: an unreadable delta throws; otherwise it ends the
@@ -141,7 +166,8 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
                     (seq, complete) = try applyDeltas(of: gen + 1, to: &chain, strict: false)
                     restoredGen = gen + 1
                 }
-                for (id, state) in chain.latest { try engine.restoreContact(id: id, bytes: state) }
+                engine.reserveContacts(chain.maxCount)
+                try chain.forEach { id, state in try engine.restoreContact(id: id, bytes: state) }
                 try engine.restorePartitionState(chain.partitionState)
                 _ = engine.takeDirtyContactIDs()
                 generation = restoredGen
@@ -277,9 +303,26 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
         }
     }
 
+    /// The whole file, read straight into the array (no `Data` in between: checkpoints are hundreds of MB).
     private func read(_ p: String) throws -> [UInt8] {
-        guard let d = FileManager.default.contents(atPath: p) else { throw CheckpointFile.Corrupt(description: "cannot read \(p)") }
-        return [UInt8](d)
+        let fd = open(p, O_RDONLY)
+        guard fd >= 0 else { throw CheckpointFile.Corrupt(description: "cannot read \(p): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw CheckpointFile.Corrupt(description: "cannot stat \(p)") }
+        let size = Int(st.st_size)
+        var failure: String?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, n in
+            n = 0
+            while n < size {
+                let r = Foundation.read(fd, buf.baseAddress! + n, size - n)
+                if r < 0 && errno == EINTR { continue }
+                if r <= 0 { failure = r < 0 ? String(cString: strerror(errno)) : "file shrank while read"; break }
+                n += r
+            }
+        }
+        if let failure { throw CheckpointFile.Corrupt(description: "read \(p): \(failure)") }
+        return bytes
     }
 
     /// temp file → fsync → rename → fsync directory: a crash leaves the old file or the new one, never half.

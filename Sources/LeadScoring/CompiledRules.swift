@@ -97,6 +97,13 @@ final class CompiledRules: @unchecked Sendable {
     private(set) var testSignatures: [String] = []
     private(set) var bitsBySignature: [String: [Int]] = [:]
     private(set) var engagementIndex: [String: Int32] = [:]
+    /// The same names as UTF-8, for restoring without making a `String` per name (`BinaryReader.take`).
+    private(set) var versionBytes: [UInt8] = []
+    private(set) var traitNameBytes: [[UInt8]] = []
+    private(set) var signatureBytes: [[UInt8]] = []
+    /// Per test bit: every bit with the same signature (what `bitsBySignature` gives for its signature).
+    private(set) var sameSignatureBits: [[Int]] = []
+    private(set) var engagementNameBytes: [[UInt8]] = []
 
     /// Fit points in file order.
     var fitPoints: [Double] = []
@@ -182,6 +189,11 @@ final class CompiledRules: @unchecked Sendable {
         precondition(traitNames.count <= Self.maxReferencedTraits,
                      "the engine supports at most \(Self.maxReferencedTraits) distinct traits in conditions")
         traitMaskLow = Self.frozen(traitMask.map(\.low))
+        versionBytes = Array(rules.version.utf8)
+        traitNameBytes = traitNames.map { Array($0.utf8) }
+        signatureBytes = testSignatures.map { Array($0.utf8) }
+        sameSignatureBits = testSignatures.map { bitsBySignature[$0] ?? [] }
+        engagementNameBytes = rules.engagement.map { Array($0.name.utf8) }
         traitCount = traitNames.count
         traitTestCount = traitTests.count
     }

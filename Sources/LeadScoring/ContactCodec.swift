@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Binary checkpoint format of contact and partition state (little-endian, versioned).
 ///
 /// Contacts name their rules, traits and trait tests (not indices), so state carries over by rule name when
@@ -68,6 +74,29 @@ struct BinaryReader {
         try need(n)
         defer { pos += n }
         return String(decoding: bytes[pos..<pos + n], as: UTF8.self)
+    }
+
+    /// Consumes the next length-prefixed string when it equals `expected` (UTF-8) and returns true; otherwise
+    /// reads nothing. No `String` is made: restores compare names this way and fall back to `string()`.
+    mutating func take(_ expected: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count - pos >= 4 else { return false }
+        let n = bytes.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: pos, as: UInt32.self))) }
+        guard n == expected.count, bytes.count - pos - 4 >= n else { return false }
+        let equal = n == 0 || bytes.withUnsafeBytes { memcmp($0.baseAddress! + pos + 4, expected.baseAddress!, n) == 0 }
+        if equal { pos += 4 + n }
+        return equal
+    }
+
+    mutating func take(_ expected: [UInt8]) -> Bool { expected.withUnsafeBytes { take($0) } }
+
+    /// The index of the first of `names[from...]` the next string equals, consumed; nil (nothing read) when none.
+    mutating func take(oneOf names: [[UInt8]], from: Int = 0) -> Int? {
+        var k = from
+        while k < names.count {
+            if take(names[k]) { return k }
+            k += 1
+        }
+        return nil
     }
 }
 
@@ -164,9 +193,14 @@ extension EngineCore {
         var r = BinaryReader(bytes)
         let format = try r.u8()
         guard format == 1 || format == Self.contactFormat else { throw CheckpointError("unknown contact format \(format)") }
-        let sameRules = try r.string() == rules.version
-        let storedId = try r.string()
-        guard storedId == id else { throw CheckpointError("checkpoint is for contact \(storedId), not \(id)") }
+        // Names are matched as bytes against the rules' own (no `String` per name), falling back to a lookup
+        // by name for what is not where the same rules would have written it.
+        let sameRules = try r.take(compiled.versionBytes) || r.string() == rules.version
+        var idCopy = id
+        if !idCopy.withUTF8({ r.take(UnsafeRawBufferPointer($0)) }) {
+            let storedId = try r.string()
+            guard storedId == id else { throw CheckpointError("checkpoint is for contact \(storedId), not \(id)") }
+        }
         var c = ContactState(id: id, time: 0)
         c.newest = try r.i64(); c.fit = try r.f64(); c.fitMask = UInt32(truncatingIfNeeded: try r.u64())
         c.lastAlert = try r.i64(); c.lastPointsChange = try r.i64(); c.recycleAt = try r.i64()
@@ -175,31 +209,45 @@ extension EngineCore {
         c.stage = stage
         let stageEnteredAt = format >= 2 ? try r.i64() : ContactState.none
         let nTraits = try r.count()
+        var nextTrait = 0   // the same rules write traits in index order
         for _ in 0..<nTraits {
-            let name = try r.string(); let time = try r.i64()
-            guard let ti = compiled.traitIndex[name] else { continue }
+            let known = r.take(oneOf: compiled.traitNameBytes, from: nextTrait)
+            let ti = try known ?? compiled.traitIndex[r.string()]
+            let time = try r.i64()
+            if let known { nextTrait = known + 1 }
+            guard let ti else { continue }
             c.setTraitTime(ti, time, traits: compiled.traitNames.count)
         }
         let nBits = try r.count()
         if nBits > 0 {
             var bits = TraitBits()
+            var nextBit = 0   // and test bits in bit order
             for _ in 0..<nBits {
-                for b in compiled.bitsBySignature[try r.string()] ?? [] { bits.set(b) }
+                if let b = r.take(oneOf: compiled.signatureBytes, from: nextBit) {
+                    nextBit = b + 1
+                    for s in compiled.sameSignatureBits[b] { bits.set(s) }
+                } else {
+                    for s in compiled.bitsBySignature[try r.string()] ?? [] { bits.set(s) }
+                }
             }
             c.setTraitBits(bits)
         }
-        let ruleIndex = compiled.engagementIndex
+        // Rule names: the first rule of that name, like `engagementIndex` (slots come in firing order).
+        func rule() throws -> Int32? {
+            if let k = r.take(oneOf: compiled.engagementNameBytes) { return Int32(k) }
+            return compiled.engagementIndex[try r.string()]
+        }
         let nSlots = try r.count()
         for _ in 0..<nSlots {
-            let name = try r.string(); let contrib = try r.f64(); let abs = try r.f64()
-            guard let ri = ruleIndex[name] else { continue }
+            let ri = try rule(); let contrib = try r.f64(); let abs = try r.f64()
+            guard let ri else { continue }
             let si = c.slot(for: ri)
             c.setContrib(si, contrib); c.setAwardedAbs(si, abs)
         }
         let nFirings = try r.count()
         for _ in 0..<nFirings {
-            let name = try r.string(); let time = try r.i64()
-            guard let ri = ruleIndex[name], compiled.keepTimes[Int(ri)] else { continue }
+            let ri = try rule(); let time = try r.i64()
+            guard let ri, compiled.keepTimes[Int(ri)] else { continue }
             c.addFiring(rule: ri, at: time)
         }
         let nSeen = try r.count()

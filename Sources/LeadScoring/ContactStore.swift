@@ -42,20 +42,24 @@ final class ContactStore {
 
     /// Adds a contact; by default it entered its stage (`lead`) at its first event, `c.newest`.
     func append(_ c: ContactState, stageEnteredAt: EventTime? = nil) {
-        if count == capacity {
-            let bigger = UnsafeMutablePointer<ContactState>.allocate(capacity: capacity * 2)
-            bigger.moveInitialize(from: base, count: count)
-            base.deallocate()
-            base = bigger
-            let biggerEntered = UnsafeMutablePointer<EventTime>.allocate(capacity: capacity * 2)
-            biggerEntered.moveInitialize(from: entered, count: count)
-            entered.deallocate()
-            entered = biggerEntered
-            capacity *= 2
-        }
+        if count == capacity { reserveCapacity(capacity * 2) }
         (base + count).initialize(to: c)
         (entered + count).initialize(to: stageEnteredAt ?? c.newest)
         count += 1
+    }
+
+    /// Room for `n` contacts without growing (a restore knows how many are coming).
+    func reserveCapacity(_ n: Int) {
+        guard n > capacity else { return }
+        let bigger = UnsafeMutablePointer<ContactState>.allocate(capacity: n)
+        bigger.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        let biggerEntered = UnsafeMutablePointer<EventTime>.allocate(capacity: n)
+        biggerEntered.moveInitialize(from: entered, count: count)
+        entered.deallocate()
+        entered = biggerEntered
+        capacity = n
     }
 
     /// Event time at which contact `i` entered its current stage, or `ContactState.none` when unknown

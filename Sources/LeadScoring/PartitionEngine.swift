@@ -49,6 +49,9 @@ public final class PartitionEngine {
     /// The contact's state for a checkpoint; nil when the contact is unknown.
     public func encodeContact(_ id: String) -> [UInt8]? { core.encodeContact(id) }
 
+    /// Makes room for `n` more contacts (before a restore of that many: no index rehash, no array growth).
+    public func reserveContacts(_ n: Int) { core.reserveContacts(n) }
+
     /// Checkpoint bytes of each contact in `ids`, in order (empty for an unknown id: a deletion in a delta).
     public func encodeContacts(_ ids: [String]) -> [EncodedContact] { core.encodeContacts(ids) }
 
@@ -444,6 +447,23 @@ struct EngineCore {
             if contacts[Int(ci)].id == id { return ci }
             i = (i + 1) & mask
         }
+    }
+
+    /// Index and storage for `n` more contacts; the index keeps its load at most one half, as `insertIndex` does.
+    mutating func reserveContacts(_ n: Int) {
+        let total = contacts.count + n
+        contacts.reserveCapacity(total)
+        var size = slots.count
+        while (total + 1) * 2 > size { size *= 2 }
+        guard size > slots.count else { return }
+        var bigger = Array(repeating: Int32(-1), count: size)
+        let mask = size - 1
+        for k in 0..<contacts.count {
+            var i = Int(truncatingIfNeeded: indexHash(contacts[k].id)) & mask
+            while bigger[i] >= 0 { i = (i + 1) & mask }
+            bigger[i] = Int32(k)
+        }
+        slots = bigger
     }
 
     private mutating func insertIndex(_ ci: Int32, hash: UInt64) {

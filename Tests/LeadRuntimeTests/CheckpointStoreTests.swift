@@ -119,4 +119,29 @@ import LeadSim
         #expect(info.offsets == offsets)
         #expect(views(r) == views(engine))
     }
+
+    /// A contact a delta removes and a later one adds back is in the compacted base once, with its latest
+    /// state; restoring that base gives every contact of the live engine.
+    @Test func aContactRemovedAndAddedAgainIsCompactedOnce() throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (engine, store, _) = run(dir, checkpoints: 1)   // the first base, from the engine
+        let ids = engine.contactIDs
+        let a = try #require(ids.first)
+        let state = try #require(engine.encodeContact(a))
+        try store.write(engine: engine, changes: [(a, [])], offsets: ["in": 60])
+        try store.write(engine: engine, changes: [(a, state)], offsets: ["in": 61])
+        let frozen = store.generation
+        // Enough empty deltas to freeze the generation; the next write queues its compaction.
+        for k in 0..<64 { try store.write(engine: engine, changes: [], offsets: ["in": Int64(62 + k)]) }
+        CheckpointStore.waitForCompactions()
+        let compacted = dir + "/" + String(format: "base-%012llu.ck", frozen + 1)
+        let file = try CheckpointFile.decode([UInt8](try #require(FileManager.default.contents(atPath: compacted))))
+        #expect(file.contacts.filter { $0.id == a }.count == 1)
+        #expect(file.contacts.count == ids.count)
+        #expect(file.contacts.first { $0.id == a }?.state == state)
+        let (r, info) = try restored(dir)
+        #expect(info.offsets == ["in": 125])
+        #expect(views(r) == views(engine))
+    }
 }
