@@ -16,8 +16,25 @@ struct CheckpointFile {
     var contacts: [EncodedContact]
 
     func encode() -> [UInt8] {
+        var all: [UInt8] = []
+        all.reserveCapacity(256 + partitionState.count + contacts.reduce(0) { $0 + 8 + $1.id.utf8.count + $1.state.count })
+        write { all.append(contentsOf: $0) }
+        return all
+    }
+
+    /// The encoding in pieces of about 1 MiB, handed to `sink` in order (a checkpoint of a million contacts is
+    /// written to its file this way, without a second copy of it all in memory). Returns the bytes written.
+    @discardableResult
+    func write(_ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows -> Int {
         var w = ByteWriter()
-        w.out.reserveCapacity(256 + partitionState.count + contacts.reduce(0) { $0 + 8 + $1.id.utf8.count + $1.state.count })
+        w.out.reserveCapacity(Self.piece + 64 * 1024)
+        var crc: UInt32 = 0
+        var total = 0
+        func flush() throws {
+            try w.out.withUnsafeBytes { b in crc = Partitioner.crc32(b, continuing: crc); try sink(b) }
+            total += w.out.count
+            w.out.removeAll(keepingCapacity: true)
+        }
         w.bytes(Self.magic)
         w.u32(Self.version)
         w.u8(isBase ? 0 : 1)
@@ -27,10 +44,17 @@ struct CheckpointFile {
         for (t, o) in offsets.sorted(by: { $0.key < $1.key }) { w.blob(t); w.u64(UInt64(bitPattern: o)) }
         w.blob(partitionState)
         w.u32(UInt32(contacts.count))
-        for c in contacts { w.blob(c.id); w.blob(c.state) }
-        w.u32(Partitioner.crc32(w.out))
-        return w.out
+        for c in contacts {
+            w.blob(c.id); w.blob(c.state)
+            if w.out.count >= Self.piece { try flush() }
+        }
+        try flush()
+        w.u32(crc)
+        try flush()
+        return total
     }
+
+    private static let piece = 1 << 20
 
     struct Corrupt: Error, CustomStringConvertible { var description: String }
 

@@ -211,25 +211,23 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
             let contacts = engine.encodeContacts(engine.contactIDs)
             let file = CheckpointFile(isBase: true, generation: generation + 1, sequence: 0, offsets: offsets,
                                       partitionState: engine.encodePartitionState(), contacts: contacts)
-            let bytes = file.encode()
-            try atomicWrite(bytes, to: path(base: generation + 1))
+            let written = try atomicWrite(file, to: path(base: generation + 1))
             // Keep this and the previous usable generation (the one before a failed compaction's, whose
             // frozen chain the previous generation's deltas continue); older files go.
             let previous = generation == 0 || FileManager.default.fileExists(atPath: path(base: generation)) ? generation : generation - 1
             generation += 1
             sequence = 0
-            baseBytes = bytes.count
+            baseBytes = written
             deltaBytes = 0
             removeGenerations(before: previous)
-            return bytes.count
+            return written
         }
         let file = CheckpointFile(isBase: false, generation: generation, sequence: sequence + 1, offsets: offsets,
                                   partitionState: engine.encodePartitionState(), contacts: changes)
-        let bytes = file.encode()
-        try atomicWrite(bytes, to: path(delta: generation, sequence + 1))
+        let written = try atomicWrite(file, to: path(delta: generation, sequence + 1))
         sequence += 1
-        deltaBytes += bytes.count
-        return bytes.count
+        deltaBytes += written
+        return written
     }
 
     /// Queues the merge of base-`g` and all of `g`'s deltas into base-(`g`+1); then generations before `g`
@@ -263,10 +261,9 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
         _ = try applyDeltas(of: g, to: &chain, strict: true)
         let file = CheckpointFile(isBase: true, generation: g + 1, sequence: 0, offsets: chain.offsets,
                                   partitionState: chain.partitionState, contacts: chain.contacts)
-        let bytes = file.encode()
-        try atomicWrite(bytes, to: path(base: g + 1))
+        let written = try atomicWrite(file, to: path(base: g + 1))
         removeGenerations(before: g)
-        return bytes.count
+        return written
     }
 
     private func hasDeltas(of g: UInt64) -> Bool { FileManager.default.fileExists(atPath: path(delta: g, 1)) }
@@ -326,21 +323,31 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
     }
 
     /// temp file → fsync → rename → fsync directory: a crash leaves the old file or the new one, never half.
-    private func atomicWrite(_ bytes: [UInt8], to p: String) throws {
+    /// The file is encoded straight into the temp file, piece by piece. Returns the bytes written.
+    private func atomicWrite(_ file: CheckpointFile, to p: String) throws -> Int {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let tmp = p + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw CheckpointFile.Corrupt(description: "cannot write \(tmp): \(String(cString: strerror(errno)))") }
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + off, bytes.count - off) }
-            if n <= 0 { close(fd); throw CheckpointFile.Corrupt(description: "write \(tmp): \(String(cString: strerror(errno)))") }
-            off += n
+        let written: Int
+        do {
+            written = try file.write { piece in
+                var off = 0
+                while off < piece.count {
+                    let n = Foundation.write(fd, piece.baseAddress! + off, piece.count - off)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { throw CheckpointFile.Corrupt(description: "write \(tmp): \(String(cString: strerror(errno)))") }
+                    off += n
+                }
+            }
+        } catch {
+            close(fd); throw error
         }
         guard fsync(fd) == 0 else { close(fd); throw CheckpointFile.Corrupt(description: "fsync \(tmp) failed") }
         close(fd)
         guard rename(tmp, p) == 0 else { throw CheckpointFile.Corrupt(description: "rename \(tmp) failed") }
         let dfd = open(directory, O_RDONLY)
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+        return written
     }
 }

@@ -18,9 +18,10 @@ public enum Partitioner {
 
     /// CRC-32 (IEEE) with slicing-by-8: eight table lookups per 8-byte word instead of one per byte
     /// (about 8× the bytewise loop).
-    public static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    /// `continuing`: the CRC of the bytes before these (0 to start), so a stream can be checksummed in pieces.
+    public static func crc32(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
         tables.withUnsafeBufferPointer { t in
-            var c: UInt32 = 0xFFFF_FFFF
+            var c: UInt32 = ~previous
             var p = 0
             let n = bytes.count
             while n - p >= 8 {

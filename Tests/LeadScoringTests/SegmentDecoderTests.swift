@@ -163,6 +163,12 @@ private func reason(_ s: String) -> InvalidEvent.Reason? {
             }
         }
         #expect(Partitioner.crc32(data) == reference(data))
+        // In pieces (checkpoint files are checksummed as they are written).
+        for cut in [0, 1, 7, 8, 100, 4095, 4096] {
+            let head = data.withUnsafeBytes { Partitioner.crc32(UnsafeRawBufferPointer(rebasing: $0[..<cut])) }
+            let whole = data.withUnsafeBytes { Partitioner.crc32(UnsafeRawBufferPointer(rebasing: $0[cut...]), continuing: head) }
+            #expect(whole == reference(data), "cut at \(cut)")
+        }
         #expect(Partitioner.crc32(data.lazy.map { $0 }) == reference(data))
     }
 
