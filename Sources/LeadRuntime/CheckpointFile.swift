@@ -14,6 +14,8 @@ struct CheckpointFile {
     var partitionState: [UInt8]
     /// Contact id → encoded state.
     var contacts: [EncodedContact]
+    /// Instead of `contacts` (when set): these contacts, encoded by the engine while the file is written.
+    var fromEngine: (engine: PartitionEngine, ids: [String])?
 
     func encode() -> [UInt8] {
         var all: [UInt8] = []
@@ -43,10 +45,18 @@ struct CheckpointFile {
         w.u32(UInt32(offsets.count))
         for (t, o) in offsets.sorted(by: { $0.key < $1.key }) { w.blob(t); w.u64(UInt64(bitPattern: o)) }
         w.blob(partitionState)
-        w.u32(UInt32(contacts.count))
-        for c in contacts {
-            w.blob(c.id); w.blob(c.state)
-            if w.out.count >= Self.piece { try flush() }
+        if let (engine, ids) = fromEngine {
+            w.u32(UInt32(ids.count))
+            try engine.forEachEncodedContact(ids) { id, state in
+                w.blob(id); w.u32(UInt32(state.count)); w.out.append(contentsOf: state)
+                if w.out.count >= Self.piece { try flush() }
+            }
+        } else {
+            w.u32(UInt32(contacts.count))
+            for c in contacts {
+                w.blob(c.id); w.blob(c.state)
+                if w.out.count >= Self.piece { try flush() }
+            }
         }
         try flush()
         w.u32(crc)

@@ -208,9 +208,9 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
         }
         if generation == 0 || engineBaseNeeded {
             engineBaseNeeded = false
-            let contacts = engine.encodeContacts(engine.contactIDs)
-            let file = CheckpointFile(isBase: true, generation: generation + 1, sequence: 0, offsets: offsets,
-                                      partitionState: engine.encodePartitionState(), contacts: contacts)
+            var file = CheckpointFile(isBase: true, generation: generation + 1, sequence: 0, offsets: offsets,
+                                      partitionState: engine.encodePartitionState(), contacts: [])
+            file.fromEngine = (engine, engine.contactIDs)   // streamed: no copy of every contact's bytes
             let written = try atomicWrite(file, to: path(base: generation + 1))
             // Keep this and the previous usable generation (the one before a failed compaction's, whose
             // frozen chain the previous generation's deltas continue); older files go.

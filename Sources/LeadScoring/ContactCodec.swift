@@ -156,6 +156,18 @@ extension EngineCore {
         return out
     }
 
+    /// The same bytes as `encodeContacts`, lent to `body` one contact at a time from one scratch buffer
+    /// (valid only during the call): a base checkpoint streams them into its file without keeping them all.
+    mutating func forEachEncodedContact(_ ids: [String], _ body: (String, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        var w = BinaryWriter()
+        w.bytes.reserveCapacity(4096)
+        for id in ids {
+            w.bytes.removeAll(keepingCapacity: true)
+            if let ci = find(id, hash: indexHash(id)) { encode(ci, into: &w) }
+            try w.bytes.withUnsafeBytes { try body(id, $0) }
+        }
+    }
+
     private mutating func encode(_ ci: Int32, into w: inout BinaryWriter) {
         let c = contacts[Int(ci)]
         w.u8(Self.contactFormat)

@@ -55,6 +55,12 @@ public final class PartitionEngine {
     /// Checkpoint bytes of each contact in `ids`, in order (empty for an unknown id: a deletion in a delta).
     public func encodeContacts(_ ids: [String]) -> [EncodedContact] { core.encodeContacts(ids) }
 
+    /// `encodeContacts` without keeping the results: each contact's bytes are lent to `body` (valid only during
+    /// the call), for streaming a base checkpoint of every contact into its file.
+    public func forEachEncodedContact(_ ids: [String], _ body: (String, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try core.forEachEncodedContact(ids, body)
+    }
+
     /// Restores (or replaces) a contact from `encodeContact` bytes, mapping rules and traits by name.
     public func restoreContact(id: String, bytes: [UInt8]) throws { try core.restoreContact(id: id, bytes: bytes) }
 

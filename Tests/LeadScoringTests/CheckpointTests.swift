@@ -37,6 +37,9 @@ import Testing
         #expect(batch.map(\.id) == ids)
         #expect(batch.map(\.state) == ids.map { whole.encodeContact($0) ?? [] })
         #expect(batch.last?.state == [])
+        var streamed: [EncodedContact] = []
+        whole.forEachEncodedContact(ids) { id, bytes in streamed.append((id, Array(bytes))) }
+        #expect(streamed.map(\.id) == ids && streamed.map(\.state) == batch.map(\.state))
         #expect(Set(batch.dropLast().map(\.state.count)).count > 1, "contacts of different sizes, each copied exactly")
     }
 
