@@ -167,8 +167,14 @@ import Testing
         #expect(eventually(60) { caughtUp([pb], partitions: 4) })
         kill(a.process.processIdentifier, SIGCONT)
         #expect(eventually(60) { a.log.contains("were lost to the group") }, "\(a.log.suffix(1500))")
-        // The broker would have rejected a commit from the stale member: none was attempted.
-        #expect(!a.log.contains("commit after checkpoint failed"), "\(a.log.suffix(1500))")
+        // A stale member's commit would be refused by the broker, and the daemon does not send one: it notices
+        // the stop (between callbacks, or within the checkpoint it was in) and defers the commit. A stop that lands
+        // after that check, while the commit request is being sent, can still let one out; the broker refuses it.
+        // What must never happen is a stale commit that is not refused.
+        let attempts = a.log.split(separator: "\n").filter { $0.contains("commit after checkpoint failed") }
+        #expect(attempts.count <= 1, "\(a.log.suffix(1500))")
+        #expect(attempts.allSatisfy { $0.contains("Unknown member") || $0.contains("generation") || $0.contains("ebalanc") },
+                "\(a.log.suffix(1500))")
         #expect(eventually(60) { caughtUp([pa, pb], partitions: 4) })
         let got = try outputs(s)
         #expect(got.byId == expected, "\(recordDifference(got.byId, expected))")
