@@ -28,16 +28,6 @@ struct BinaryWriter {
     mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func count(_ n: Int) { u32(UInt32(n)) }
     mutating func string(_ s: String) { count(s.utf8.count); bytes.append(contentsOf: s.utf8) }
-    /// A new array of exactly the written bytes, so the scratch buffer stays this writer's alone
-    /// (`Array(bytes)` or `Array(bytes[...])` would share it, and the next `removeAll` reallocate).
-    func exactCopy() -> [UInt8] {
-        bytes.withUnsafeBufferPointer { src in
-            [UInt8](unsafeUninitializedCapacity: src.count) { dst, n in
-                if let s = src.baseAddress, let d = dst.baseAddress { d.initialize(from: s, count: src.count) }
-                n = src.count
-            }
-        }
-    }
 }
 
 struct BinaryReader {
@@ -139,25 +129,19 @@ extension EngineCore {
         return w.bytes
     }
 
-    /// Checkpoint bytes of each contact in `ids`, in order (empty for an unknown id). One scratch buffer,
-    /// one exact-size copy per contact. `mutating` although it changes nothing: a non-mutating method of this
-    /// large struct is handed a copy of it (every field retained) on each call from `PartitionEngine`.
+    /// Checkpoint bytes of each contact in `ids`, in order (empty for an unknown id): one scratch buffer, one
+    /// exact-size copy per contact. `mutating` although it changes nothing: a non-mutating method of this large
+    /// struct is handed a copy of it (every field retained) on each call from `PartitionEngine`.
     mutating func encodeContacts(_ ids: [String]) -> [EncodedContact] {
         var out: [EncodedContact] = []
         out.reserveCapacity(ids.count)
-        var w = BinaryWriter()
-        w.bytes.reserveCapacity(4096)
-        for id in ids {
-            guard let ci = find(id, hash: indexHash(id)) else { out.append((id, [])); continue }
-            w.bytes.removeAll(keepingCapacity: true)
-            encode(ci, into: &w)
-            out.append((id, w.exactCopy()))
-        }
+        forEachEncodedContact(ids) { id, bytes in out.append((id, [UInt8](bytes))) }
         return out
     }
 
-    /// The same bytes as `encodeContacts`, lent to `body` one contact at a time from one scratch buffer
-    /// (valid only during the call): a base checkpoint streams them into its file without keeping them all.
+    /// Each contact's checkpoint bytes lent to `body` from one scratch buffer (valid only during the call; empty
+    /// for an unknown id): a base checkpoint streams them into its file without keeping them all. The scratch is
+    /// never handed out as an array: `Array(scratch)` would share it, and the next `removeAll` reallocate.
     mutating func forEachEncodedContact(_ ids: [String], _ body: (String, UnsafeRawBufferPointer) throws -> Void) rethrows {
         var w = BinaryWriter()
         w.bytes.reserveCapacity(4096)
