@@ -14,20 +14,49 @@ struct CheckpointFile {
     var partitionState: [UInt8]
     /// Contact id → encoded state.
     var contacts: [EncodedContact]
-    /// Instead of `contacts` (when set): these contacts, encoded by the engine while the file is written.
-    var fromEngine: (engine: PartitionEngine, ids: [String])?
+    /// Instead of `contacts` when writing (if set): the number of contacts and a producer of them, encoded while
+    /// the file is written (a base of every contact of an engine, or a compacted chain, without a copy of all).
+    var streamed: (count: Int, forEach: ContactProducer)?
+    typealias ContactProducer = ((String, UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    /// Instead of `contacts` after `decode(_:inPlace: true)`: the file's bytes and where each contact's entry
+    /// (id blob, state blob) starts in them — a restore of a million contacts makes no array per contact.
+    var raw: [UInt8] = []
+    var entryStarts: [Int] = []
+    /// The contacts' state bytes in all (as decoded).
+    var stateBytes = 0
+
+    /// Every contact of the file, whichever way it was decoded.
+    var contactCount: Int { entryStarts.isEmpty ? contacts.count : entryStarts.count }
+
+    /// Each contact's id and state (valid only during the call), in file order.
+    func forEachContact(_ body: (String, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        if entryStarts.isEmpty {
+            for c in contacts { try c.state.withUnsafeBytes { try body(c.id, $0) } }
+            return
+        }
+        try raw.withUnsafeBytes { b in
+            for start in entryStarts {
+                let idLen = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: start, as: UInt32.self)))
+                let id = String(decoding: UnsafeRawBufferPointer(rebasing: b[(start + 4)..<(start + 4 + idLen)]), as: UTF8.self)
+                let s = start + 4 + idLen
+                let n = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: s, as: UInt32.self)))
+                try body(id, UnsafeRawBufferPointer(rebasing: b[(s + 4)..<(s + 4 + n)]))
+            }
+        }
+    }
 
     func encode() -> [UInt8] {
         var all: [UInt8] = []
         all.reserveCapacity(256 + partitionState.count + contacts.reduce(0) { $0 + 8 + $1.id.utf8.count + $1.state.count })
-        write { all.append(contentsOf: $0) }
+        precondition(streamed == nil, "encode() is for a file whose contacts are in memory")
+        do { try write { all.append(contentsOf: $0) } } catch { preconditionFailure("an in-memory encoding cannot fail: \(error)") }
         return all
     }
 
     /// The encoding in pieces of about 1 MiB, handed to `sink` in order (a checkpoint of a million contacts is
     /// written to its file this way, without a second copy of it all in memory). Returns the bytes written.
     @discardableResult
-    func write(_ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows -> Int {
+    func write(_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
         var w = ByteWriter()
         w.out.reserveCapacity(Self.piece + 64 * 1024)
         var crc: UInt32 = 0
@@ -45,12 +74,15 @@ struct CheckpointFile {
         w.u32(UInt32(offsets.count))
         for (t, o) in offsets.sorted(by: { $0.key < $1.key }) { w.blob(t); w.u64(UInt64(bitPattern: o)) }
         w.blob(partitionState)
-        if let (engine, ids) = fromEngine {
-            w.u32(UInt32(ids.count))
-            try engine.forEachEncodedContact(ids) { id, state in
+        if let (count, forEach) = streamed {
+            w.u32(UInt32(count))
+            var n = 0
+            try forEach { id, state in
                 w.blob(id); w.u32(UInt32(state.count)); w.out.append(contentsOf: state)
+                n += 1
                 if w.out.count >= Self.piece { try flush() }
             }
+            precondition(n == count, "checkpoint producer gave \(n) contacts, announced \(count)")
         } else {
             w.u32(UInt32(contacts.count))
             for c in contacts {
@@ -68,7 +100,8 @@ struct CheckpointFile {
 
     struct Corrupt: Error, CustomStringConvertible { var description: String }
 
-    static func decode(_ b: [UInt8]) throws -> CheckpointFile {
+    /// `inPlace`: keep the contacts in the file's bytes (`forEachContact`), checked but not copied out.
+    static func decode(_ b: [UInt8], inPlace: Bool = false) throws -> CheckpointFile {
         guard b.count >= 8 + 4 else { throw Corrupt(description: "truncated (\(b.count) bytes)") }
         var r = ByteReader(b, (b.count - 4)..<b.count)
         let crc = try r.u32()
@@ -86,13 +119,28 @@ struct CheckpointFile {
         }
         let ps = Array(try r.blob())
         var contacts: [EncodedContact] = []
+        var starts: [Int] = []
+        var stateBytes = 0
         let n = try r.u32()
-        contacts.reserveCapacity(Int(n))
-        for _ in 0..<n {
-            let id = String(decoding: try r.blob(), as: UTF8.self)
-            contacts.append((id, Array(try r.blob())))
+        if inPlace {
+            starts.reserveCapacity(Int(min(n, UInt32(b.count / 8))))
+            for _ in 0..<n {
+                starts.append(r.pos)
+                _ = try r.blob(); stateBytes += try r.blob().count
+            }
+        } else {
+            contacts.reserveCapacity(Int(min(n, UInt32(b.count / 8))))
+            for _ in 0..<n {
+                let id = String(decoding: try r.blob(), as: UTF8.self)
+                contacts.append((id, Array(try r.blob())))
+                stateBytes += contacts[contacts.count - 1].state.count
+            }
         }
-        return CheckpointFile(isBase: isBase, generation: gen, sequence: seq, offsets: offsets, partitionState: ps, contacts: contacts)
+        guard r.pos == r.end else { throw Corrupt(description: "trailing bytes after the contacts") }
+        var file = CheckpointFile(isBase: isBase, generation: gen, sequence: seq, offsets: offsets, partitionState: ps, contacts: contacts)
+        if inPlace && n > 0 { file.raw = b; file.entryStarts = starts }
+        file.stateBytes = stateBytes
+        return file
     }
 }
 

@@ -70,10 +70,10 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
     }
 
     /// Generation files merged in order: a base, then deltas (later wins, an empty state removes the contact).
-    /// The base's contacts stay in their array: only contacts a delta touched go into a dictionary, so a base
-    /// alone (the common restore after a compaction) costs no per-contact hashing.
+    /// The base's contacts stay where they are in its file's bytes: only contacts a delta touched go into a
+    /// dictionary, so a base alone (the common restore after a compaction) costs no per-contact hashing or copy.
     private struct Chain {
-        private let base: [EncodedContact]
+        private let base: CheckpointFile
         /// Newest state of each contact a delta touched (empty: removed).
         private var changed: [String: [UInt8]] = [:]
         /// Contacts first seen in deltas, in first-seen order (once each, even when removed and added again).
@@ -85,46 +85,56 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
         var bytes: Int
         let baseBytes: Int
 
+        /// `base` decoded in place (`CheckpointFile.decode(_:inPlace: true)`).
         init(base: CheckpointFile) {
-            self.base = base.contacts
+            self.base = base
             offsets = base.offsets
             partitionState = base.partitionState
-            bytes = base.contacts.reduce(0) { $0 + $1.state.count }
-            baseBytes = bytes
+            bytes = base.stateBytes
+            baseBytes = base.stateBytes
         }
 
         mutating func apply(_ d: CheckpointFile) {
-            if !d.contacts.isEmpty && inBase == nil { inBase = Set(base.map(\.id)) }
+            if !d.contacts.isEmpty && inBase == nil {
+                var ids = Set<String>(minimumCapacity: base.contactCount)
+                base.forEachContact { id, _ in ids.insert(id) }
+                inBase = ids
+            }
             for c in d.contacts {
                 if changed[c.id] == nil && !(inBase?.contains(c.id) ?? false) { added.append(c.id) }
                 changed[c.id] = c.state
             }
             offsets = d.offsets
             partitionState = d.partitionState
-            bytes += d.contacts.reduce(0) { $0 + $1.state.count }
+            bytes += d.stateBytes
             files += 1
         }
 
         /// At least the number of contacts `forEach` yields.
-        var maxCount: Int { base.count + added.count }
+        var maxCount: Int { base.contactCount + added.count }
 
-        /// Every live contact's latest state: the base's in file order, then those added by deltas.
-        func forEach(_ body: (String, [UInt8]) throws -> Void) rethrows {
+        /// Every live contact's latest state (valid only during the call): the base's in file order, then those
+        /// added by deltas.
+        func forEach(_ body: (String, UnsafeRawBufferPointer) throws -> Void) rethrows {
             if changed.isEmpty {
-                for c in base { try body(c.id, c.state) }
+                try base.forEachContact(body)
                 return
             }
-            for c in base {
-                if let s = changed[c.id] { if !s.isEmpty { try body(c.id, s) } } else { try body(c.id, c.state) }
+            try base.forEachContact { id, state in
+                if let s = changed[id] {
+                    if !s.isEmpty { try s.withUnsafeBytes { try body(id, $0) } }
+                } else {
+                    try body(id, state)
+                }
             }
-            for id in added { if let s = changed[id], !s.isEmpty { try body(id, s) } }
+            for id in added { if let s = changed[id], !s.isEmpty { try s.withUnsafeBytes { try body(id, $0) } } }
         }
 
-        var contacts: [EncodedContact] {
-            var out: [EncodedContact] = []
-            out.reserveCapacity(maxCount)
-            forEach { out.append(($0, $1)) }
-            return out
+        /// How many contacts `forEach` yields.
+        var count: Int {
+            var n = 0
+            forEach { _, _ in n += 1 }
+            return n
         }
     }
 
@@ -155,7 +165,7 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
         for gen in gens {
             do {
                 let engine = makeEngine()
-                var chain = Chain(base: try CheckpointFile.decode(try read(path(base: gen))))
+                var chain = Chain(base: try CheckpointFile.decode(try read(path(base: gen)), inPlace: true))
                 var (seq, complete) = try applyDeltas(of: gen, to: &chain, strict: false)
                 var restoredGen = gen
                 // Every newer base is missing or unusable (else it would have been restored). Deltas of
@@ -210,7 +220,7 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
             engineBaseNeeded = false
             var file = CheckpointFile(isBase: true, generation: generation + 1, sequence: 0, offsets: offsets,
                                       partitionState: engine.encodePartitionState(), contacts: [])
-            file.fromEngine = (engine, engine.contactIDs)   // streamed: no copy of every contact's bytes
+            file.streamed = (engine.contactCount, { try engine.forEachEncodedContact($0) })   // no copy of every contact's bytes
             let written = try atomicWrite(file, to: path(base: generation + 1))
             // Keep this and the previous usable generation (the one before a failed compaction's, whose
             // frozen chain the previous generation's deltas continue); older files go.
@@ -257,10 +267,11 @@ final class CheckpointStore: @unchecked Sendable {   // the compaction closure u
     /// base-`g` ⊕ deltas of `g` (later wins, empty state = removed) → base-(`g`+1), with the offsets and
     /// partition state of the last delta. Runs on the compaction queue; reads and writes files only.
     private func compact(_ g: UInt64) throws -> Int {
-        var chain = Chain(base: try CheckpointFile.decode(try read(path(base: g))))
+        var chain = Chain(base: try CheckpointFile.decode(try read(path(base: g)), inPlace: true))
         _ = try applyDeltas(of: g, to: &chain, strict: true)
-        let file = CheckpointFile(isBase: true, generation: g + 1, sequence: 0, offsets: chain.offsets,
-                                  partitionState: chain.partitionState, contacts: chain.contacts)
+        var file = CheckpointFile(isBase: true, generation: g + 1, sequence: 0, offsets: chain.offsets,
+                                  partitionState: chain.partitionState, contacts: [])
+        file.streamed = (chain.count, { try chain.forEach($0) })
         let written = try atomicWrite(file, to: path(base: g + 1))
         removeGenerations(before: g)
         return written

@@ -104,6 +104,8 @@ final class CompiledRules: @unchecked Sendable {
     /// Per test bit: every bit with the same signature (what `bitsBySignature` gives for its signature).
     private(set) var sameSignatureBits: [[Int]] = []
     private(set) var engagementNameBytes: [[UInt8]] = []
+    /// The same names as hashes (contact format 3).
+    private(set) var nameHashes = CheckpointNameHashes(version: "", traitNames: [], signatures: [], ruleNames: [])
 
     /// Fit points in file order.
     var fitPoints: [Double] = []
@@ -194,6 +196,8 @@ final class CompiledRules: @unchecked Sendable {
         signatureBytes = testSignatures.map { Array($0.utf8) }
         sameSignatureBits = testSignatures.map { bitsBySignature[$0] ?? [] }
         engagementNameBytes = rules.engagement.map { Array($0.name.utf8) }
+        nameHashes = CheckpointNameHashes(version: rules.version, traitNames: traitNames, signatures: testSignatures,
+                                          ruleNames: rules.engagement.map(\.name))
         traitCount = traitNames.count
         traitTestCount = traitTests.count
     }

@@ -115,18 +115,19 @@ extension CompiledRules {
 }
 
 extension EngineCore {
-    /// 2: adds the event time the contact entered its current stage (after the stage byte). 1 still restores,
-    /// with that time unknown (the contact's next stage change then has no time-in-stage).
-    static let contactFormat: UInt8 = 2
+    /// 3: names as hashes, no id, extras only when set (`ContactCodec+Compact.swift`). 2 added the event time
+    /// the contact entered its current stage. 1 and 2 still restore (1 with that time unknown: the contact's
+    /// next stage change then has no time-in-stage).
+    static let contactFormat: UInt8 = ContactState.compactFormat
     static let partitionFormat: UInt8 = 1
 
     /// The contact's state for a checkpoint; nil when the contact is unknown.
     /// (`mutating`, like `encode`, only so that the engine is not copied for the call: see `encodeContacts`.)
     mutating func encodeContact(_ id: String) -> [UInt8]? {
         guard let ci = find(id, hash: indexHash(id)) else { return nil }
-        var w = BinaryWriter()
+        var w = ContactBytesWriter()
         encode(ci, into: &w)
-        return w.bytes
+        return [UInt8](w.bytes)
     }
 
     /// Checkpoint bytes of each contact in `ids`, in order (empty for an unknown id): one scratch buffer, one
@@ -140,55 +141,55 @@ extension EngineCore {
     }
 
     /// Each contact's checkpoint bytes lent to `body` from one scratch buffer (valid only during the call; empty
-    /// for an unknown id): a base checkpoint streams them into its file without keeping them all. The scratch is
-    /// never handed out as an array: `Array(scratch)` would share it, and the next `removeAll` reallocate.
+    /// for an unknown id).
     mutating func forEachEncodedContact(_ ids: [String], _ body: (String, UnsafeRawBufferPointer) throws -> Void) rethrows {
-        var w = BinaryWriter()
-        w.bytes.reserveCapacity(4096)
+        var w = ContactBytesWriter()
         for id in ids {
-            w.bytes.removeAll(keepingCapacity: true)
+            w.reset()
             if let ci = find(id, hash: indexHash(id)) { encode(ci, into: &w) }
-            try w.bytes.withUnsafeBytes { try body(id, $0) }
+            try body(id, w.bytes)
         }
     }
 
-    private mutating func encode(_ ci: Int32, into w: inout BinaryWriter) {
-        let c = contacts[Int(ci)]
-        w.u8(Self.contactFormat)
-        w.string(rules.version)
-        w.string(c.id)
-        w.i64(c.newest); w.f64(c.fit); w.u64(UInt64(c.fitMask))
-        w.i64(c.lastAlert); w.i64(c.lastPointsChange); w.i64(c.recycleAt)
-        w.u8(UInt8(truncatingIfNeeded: c.stage.rawValue))
-        w.i64(contacts.stageEnteredAt(Int(ci)))
-        // traits: name + time
-        let setTraits = (0..<compiled.traitNames.count).filter { c.traitTime($0) != ContactState.none }
-        w.count(setTraits.count)
-        for ti in setTraits { w.string(compiled.traitNames[ti]); w.i64(c.traitTime(ti)) }
-        // trait test bits that hold, by signature
-        let bits = (0..<compiled.traitTests.count).filter { c.traitBit($0) }
-        w.count(bits.count)
-        for b in bits { w.string(compiled.testSignatures[b]) }
-        w.count(c.slotCount)
-        for i in 0..<c.slotCount {
-            w.string(rules.engagement[Int(c.slotRule(i))].name); w.f64(c.contrib(i)); w.f64(c.awardedAbs(i))
+    /// Every contact's id and checkpoint bytes, in creation order, lent to `body` like `forEachEncodedContact`:
+    /// a base checkpoint streams them into its file without looking up each id.
+    mutating func forEachEncodedContact(_ body: (String, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        var w = ContactBytesWriter()
+        for i in 0..<contacts.count {
+            w.reset()
+            encode(Int32(i), into: &w)
+            try body(contacts[i].id, w.bytes)
         }
-        // Only what is logically alive (pruning is lazy): the encoding does not depend on when pruning ran.
-        let firings = (0..<c.firingCount).map { c.firing($0) }
-            .filter { $0.time > c.newest &- compiled.params[Int($0.rule)].horizon }
-        w.count(firings.count)
-        for f in firings { w.string(rules.engagement[Int(f.rule)].name); w.i64(f.time) }
-        let cutoff = c.newest &- rules.dedupeWindow
-        let seen = seenEntries(ci).filter { $0.time >= cutoff }
-        w.count(seen.count)
-        for s in seen { w.u64(s.hash); w.i64(s.time) }
     }
 
-    /// Restores (or replaces) a contact from `encodeContact` bytes, mapping rules and traits by name.
-    mutating func restoreContact(id: String, bytes: [UInt8]) throws {
+    /// The contact is read in place (the store's addressor): a copy would retain its id and blob, which at a
+    /// million contacts means a cache miss on each for nothing.
+    private mutating func encode(_ ci: Int32, into w: inout ContactBytesWriter) {
+        let i = Int(ci)
+        let table = contacts[i].flags & ContactState.seenInTable != 0
+            ? seenTables.find(ci, hash: Self.tableHash(ci))?.sortedEntries : nil
+        contacts[i].encodeCompact(into: &w, names: compiled.nameHashes, params: compiled.params,
+                                  seenCutoff: contacts[i].newest &- rules.dedupeWindow,
+                                  stageEnteredAt: contacts.stageEnteredAt(i), tableSeen: table)
+    }
+
+    /// Restores (or replaces) a contact from `encodeContact` bytes (any format), mapping rules and traits by name.
+    mutating func restoreContact(id: String, bytes: UnsafeRawBufferPointer) throws {
+        guard let format = bytes.first else { throw CheckpointError("empty contact checkpoint") }
+        switch format {
+        case ContactState.compactFormat:
+            var r = ContactBytesReader(bytes)
+            _ = try r.u8()
+            try restoreCompact(id: id, &r)
+        case 1, 2: try restoreNamed(id: id, bytes: [UInt8](bytes))
+        default: throw CheckpointError("unknown contact format \(format)")
+        }
+    }
+
+    /// Formats 1 and 2: names spelled out.
+    private mutating func restoreNamed(id: String, bytes: [UInt8]) throws {
         var r = BinaryReader(bytes)
         let format = try r.u8()
-        guard format == 1 || format == Self.contactFormat else { throw CheckpointError("unknown contact format \(format)") }
         // Names are matched as bytes against the rules' own (no `String` per name), falling back to a lookup
         // by name for what is not where the same rules would have written it.
         let sameRules = try r.take(compiled.versionBytes) || r.string() == rules.version
@@ -250,9 +251,15 @@ extension EngineCore {
         var seen: [(hash: UInt64, time: EventTime)] = []
         for _ in 0..<nSeen { seen.append((try r.u64(), try r.i64())) }
         guard r.pos == bytes.count else { throw CheckpointError("trailing bytes in contact checkpoint") }
+        finishRestore(c, sameRules: sameRules, seen: seen, stageEnteredAt: stageEnteredAt)
+    }
 
+    /// Installs a decoded contact; under other rules than it was written with, fit and the recycle timer
+    /// (which depend on the rules) are recomputed first.
+    mutating func finishRestore(_ c: ContactState, sameRules: Bool, seen: [(hash: UInt64, time: EventTime)],
+                                stageEnteredAt: EventTime) {
+        var c = c
         if !sameRules {
-            // Fit and the recycle timer depend on the rules: recompute them.
             let e = c.engagement
             let sc = Scores(fit: c.fit, engagement: e, total: compiled.clamp(c.fit + e))
             var fit = 0.0, mask: UInt32 = 0

@@ -97,6 +97,20 @@ struct ContactState {
         if need > blob.capacity { blob.reserveCapacity(need + max(2, blob.count / 4)) }
     }
 
+    /// Room for `words` blob words in all (a restore knows the contact's size: one allocation, not one per
+    /// section it fills in).
+    mutating func reserveBlob(words: Int) {
+        guard words > 1 else { return }
+        if blob.isEmpty {
+            var b: [UInt64] = []
+            b.reserveCapacity(words)
+            b.append(0)
+            blob = b
+        } else if words > blob.capacity {
+            blob.reserveCapacity(words)
+        }
+    }
+
     // MARK: header
 
     @inline(__always) private var header: UInt64 { blob.isEmpty ? 0 : blob[0] }
@@ -294,6 +308,11 @@ struct ContactState {
         }
         blob.removeLast(2 * (n - k))
         setHeader(seen: k)
+    }
+
+    /// Seen id `i` in array mode (arrival order).
+    @inline(__always) func seenEntry(_ i: Int) -> (hash: UInt64, time: EventTime) {
+        (blob[seenStart + 2 * i], EventTime(bitPattern: blob[seenStart + 2 * i + 1]))
     }
 
     var seenEntries: [(hash: UInt64, time: EventTime)] {

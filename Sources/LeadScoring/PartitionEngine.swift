@@ -55,14 +55,19 @@ public final class PartitionEngine {
     /// Checkpoint bytes of each contact in `ids`, in order (empty for an unknown id: a deletion in a delta).
     public func encodeContacts(_ ids: [String]) -> [EncodedContact] { core.encodeContacts(ids) }
 
-    /// `encodeContacts` without keeping the results: each contact's bytes are lent to `body` (valid only during
-    /// the call), for streaming a base checkpoint of every contact into its file.
-    public func forEachEncodedContact(_ ids: [String], _ body: (String, UnsafeRawBufferPointer) throws -> Void) rethrows {
-        try core.forEachEncodedContact(ids, body)
+    /// Every contact's id and checkpoint bytes, in creation order, without keeping them: the bytes are lent to
+    /// `body` (valid only during the call), for streaming a base checkpoint of every contact into its file.
+    public func forEachEncodedContact(_ body: (String, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try core.forEachEncodedContact(body)
     }
 
-    /// Restores (or replaces) a contact from `encodeContact` bytes, mapping rules and traits by name.
-    public func restoreContact(id: String, bytes: [UInt8]) throws { try core.restoreContact(id: id, bytes: bytes) }
+    /// Restores (or replaces) a contact from `encodeContact` bytes (any contact format), mapping rules and
+    /// traits by name.
+    public func restoreContact(id: String, bytes: UnsafeRawBufferPointer) throws { try core.restoreContact(id: id, bytes: bytes) }
+
+    public func restoreContact(id: String, bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try core.restoreContact(id: id, bytes: $0) }
+    }
 
     /// Watermark and counters of the partition.
     public func encodePartitionState() -> [UInt8] { core.encodePartitionState() }

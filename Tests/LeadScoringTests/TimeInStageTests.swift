@@ -94,16 +94,18 @@ import Testing
     }
 
     /// A contact as checkpoint format 1 wrote it (before entry times): at mql since an unknown time, after
-    /// content ×3 and a demo at t0 (the fields of `encodeContact` in that format, in order).
-    static func formatOneContact(id: String, rulesVersion: String) -> [UInt8] {
+    /// content ×3 and a demo at t0 (the fields of `encodeContact` in that format, in order). Format 2 adds
+    /// the time it entered mql (`enteredMQL`) after the stage byte.
+    static func formatOneContact(id: String, rulesVersion: String, format: UInt8 = 1, enteredMQL: EventTime = 0) -> [UInt8] {
         var w = BinaryWriter()
-        w.u8(1)
+        w.u8(format)
         w.string(rulesVersion)
         w.string(id)
         w.i64(Fixtures.t0); w.f64(0); w.u64(0)                                   // newest, fit, fit mask
         w.i64(Fixtures.t0); w.i64(Fixtures.t0)                                   // last alert, last points change
         w.i64(EventTime((Double(Fixtures.t0) + Double(30 * TimeUnit.day) * log2(60 / (25 - 1e-9))).rounded(.down)))
         w.u8(UInt8(Stage.mql.rawValue))
+        if format >= 2 { w.i64(enteredMQL) }
         w.count(0)                                                               // traits
         w.count(0)                                                               // trait test bits
         w.count(2)                                                               // rule slots
@@ -133,12 +135,32 @@ import Testing
         let again = PartitionEngine(rules: F.exampleRules())
         try again.restoreContact(id: "old", bytes: e.encodeContact("old")!)
         #expect(again.encodeContact("old") == e.encodeContact("old"))
-        #expect(again.encodeContact("old")?.first == 2)
+        #expect(again.encodeContact("old")?.first == 3)
         #expect(throws: CheckpointError.self) {
             var future = Self.formatOneContact(id: "old", rulesVersion: "v-test")
-            future[0] = 3
+            future[0] = 4
             try again.restoreContact(id: "old", bytes: future)
         }
+    }
+
+    /// Format 2 (names spelled out, with the entry time) still restores: the same contact as format 3 gives.
+    @Test func formatTwoCheckpointRestoresLikeTheCompactFormat() throws {
+        let named = PartitionEngine(rules: F.exampleRules())
+        try named.restoreContact(id: "old", bytes: Self.formatOneContact(id: "old", rulesVersion: "v-test", format: 2,
+                                                                         enteredMQL: F.t0 - 3 * hour))
+        #expect(throws: CheckpointError.self) {
+            try PartitionEngine(rules: F.exampleRules()).restoreContact(id: "other", bytes: Self.formatOneContact(id: "old", rulesVersion: "v-test", format: 2))
+        }
+        let compact = PartitionEngine(rules: F.exampleRules())
+        try compact.restoreContact(id: "old", bytes: named.encodeContact("old")!)
+        #expect(compact.encodeContact("old") == named.encodeContact("old"))
+        var s = F.Stream()
+        s.n = 100
+        let a = named.feed(s.track("old", "Demo Requested", at: F.t0 + 2 * hour))
+        s.n = 100
+        let b = compact.feed(s.track("old", "Demo Requested", at: F.t0 + 2 * hour))
+        #expect(a.map(\.id) == ["old:stage:mql>sql:m101", "old:alert:stage:m101"] && a == b)
+        #expect(a[0].timeInPreviousStage == 5 * hour)
     }
 
     @Test func everyStageRecordOfARandomStreamHasANonNegativeTime() {
