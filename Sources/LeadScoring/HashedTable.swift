@@ -1,5 +1,5 @@
 /// A small open-addressing hash table whose caller supplies each key's 64-bit hash — a cheap deterministic one
-/// (FNV-1a for the short strings of the hot path: event names, trait names, page paths; a mix of bits for trait
+/// (`indexHash` for the short strings of the hot path: event names, trait names, page paths; a mix of bits for trait
 /// values) instead of `Hasher`'s per-lookup SipHash.
 struct HashedTable<Key: Equatable, Value> {
     private var entries: [(key: Key, hash: UInt64, value: Value)] = []
@@ -52,11 +52,11 @@ struct HashedTable<Key: Equatable, Value> {
     }
 }
 
-/// String keys hashed with FNV-1a-64.
+/// String keys hashed with `indexHash` (in memory only, 8 bytes per step).
 typealias StringTable<Value> = HashedTable<String, Value>
 
 extension HashedTable where Key == String {
-    @inline(__always) func find(_ key: String) -> Value? { find(key, hash: engineFNV1a64(key)) }
+    @inline(__always) func find(_ key: String) -> Value? { find(key, hash: indexHash(key)) }
 
-    mutating func set(_ key: String, _ value: Value) { set(key, hash: engineFNV1a64(key), value) }
+    mutating func set(_ key: String, _ value: Value) { set(key, hash: indexHash(key), value) }
 }

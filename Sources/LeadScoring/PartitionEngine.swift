@@ -178,7 +178,7 @@ struct EngineCore {
     }
 
     private mutating func pageBits(_ path: String) -> UInt64 {
-        let h = engineFNV1a64(path)
+        let h = indexHash(path)
         if let b = pageCache.find(path, hash: h) { return b }
         var bits: UInt64 = 0
         for (i, p) in compiled.pagePatterns.enumerated() where i < 64 && p.search(path) { bits |= 1 << UInt64(i) }

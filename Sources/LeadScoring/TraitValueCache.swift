@@ -18,7 +18,7 @@ struct TraitValueCache {
     @inline(__always) static func hash(_ trait: Int, _ value: TraitValue) -> UInt64 {
         var h: UInt64
         switch value {
-        case .string(let s): h = engineFNV1a64(s)
+        case .string(let s): h = indexHash(s)
         case .number(let d): h = (d == 0 ? 0 : d.bitPattern) &* 0x9E37_79B9_7F4A_7C15
         case .bool(let b): h = b ? 0x51 : 0x52
         case .null: h = 0x53
