@@ -242,7 +242,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         callbackBegan = Date()
         guard let last = lastCallbackEnd else { return }
         let gap = Date().timeIntervalSince(last)
-        if gap * 1000 > Double(sessionTimeoutMs) {
+        if exceedsSession(gap) {
             fenceCheckpoints()
             logger.warning("the poll thread was stalled for \(Int(gap * 1000)) ms (session timeout \(sessionTimeoutMs) ms): no checkpoint or commit until the group confirms the assignment")
         }
@@ -254,6 +254,8 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
     }
 
     private var sessionTimeoutMs: Int { Int(config.kafkaProperties["session.timeout.ms"] ?? "") ?? 45_000 }
+    /// Longer than the session timeout: the group may have given this member's partitions to another by now.
+    private func exceedsSession(_ seconds: TimeInterval) -> Bool { seconds * 1000 > Double(sessionTimeoutMs) }
     private var heartbeatIntervalMs: Int { Int(config.kafkaProperties["heartbeat.interval.ms"] ?? "") ?? 3_000 }
 
     private func process(_ m: KafkaMessage, topic: String, topicIndex: Int, shard: PartitionShard, work: LaneWork) {
@@ -565,7 +567,7 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
             for (t, o) in shard.nextOffsets where o >= 0 { commits[TopicPartition(t, shard.partition)] = o }
         }
         let inCallback = Date().timeIntervalSince(callbackBegan)
-        if inCallback * 1000 > Double(sessionTimeoutMs) || consumer.assignmentLost {
+        if exceedsSession(inCallback) || consumer.assignmentLost {
             // Stopped (SIGSTOP, a frozen VM) or stuck in a flush for longer than the session timeout since this
             // callback began: the group has probably moved these partitions. The checkpoint is durable; the
             // commit waits for the next checkpoint after the group has confirmed (or revoked) the assignment.
