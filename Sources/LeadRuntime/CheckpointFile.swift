@@ -82,7 +82,8 @@ struct CheckpointFile {
                 n += 1
                 if w.out.count >= Self.piece { try flush() }
             }
-            precondition(n == count, "checkpoint producer gave \(n) contacts, announced \(count)")
+            // The header already announced `count`: a file that disagrees must not be renamed into place.
+            guard n == count else { throw Corrupt(description: "checkpoint producer gave \(n) contacts, announced \(count)") }
         } else {
             w.u32(UInt32(contacts.count))
             for c in contacts {

@@ -36,14 +36,26 @@ final class CheckpointNameHashes {
         self.signatures = signatures.map(StableHash.fnv1a64)
         rules = ruleNames.map(StableHash.fnv1a64)
         var t: [UInt64: Int] = [:], b: [UInt64: [Int]] = [:], r: [UInt64: Int] = [:]
-        for (i, h) in traits.enumerated() {
-            precondition(t[h] == nil, "trait names \(traitNames[t[h]!]) and \(traitNames[i]) have the same checkpoint hash")
-            t[h] = i
-        }
+        Self.requireDistinct(traitNames, traits, "trait names")
+        Self.requireDistinct(signatures, self.signatures, "trait tests")
+        Self.requireDistinct(ruleNames, rules, "rule names")
+        for (i, h) in traits.enumerated() { t[h] = i }
         for (i, h) in self.signatures.enumerated() { b[h, default: []].append(i) }
         for (i, h) in rules.enumerated() where r[h] == nil { r[h] = i }
         traitByHash = t; bitsBySignature = b; ruleByHash = r
         sameSignatureBits = self.signatures.map { b[$0] ?? [] }
+    }
+
+    /// Distinct names must have distinct hashes (equal names, e.g. two rules testing the same trait the same
+    /// way, share theirs): otherwise a restore could not tell them apart.
+    private static func requireDistinct(_ names: [String], _ hashes: [UInt64], _ what: String) {
+        var seen: [UInt64: String] = [:]
+        for (name, h) in zip(names, hashes) {
+            if let other = seen[h], other != name {
+                preconditionFailure("\(what) \"\(other)\" and \"\(name)\" have the same checkpoint hash; rename one")
+            }
+            seen[h] = name
+        }
     }
 
     /// Position of `h` in `hashes` at or after `from` (where the same rules wrote it), else by lookup.
