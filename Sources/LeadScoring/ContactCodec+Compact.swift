@@ -58,14 +58,15 @@ final class CheckpointNameHashes {
         }
     }
 
-    /// Position of `h` in `hashes` at or after `from` (where the same rules wrote it), else by lookup.
-    @inline(__always) static func index(of h: UInt64, in hashes: [UInt64], from: Int, else byHash: [UInt64: Int]) -> Int? {
+    /// Position of `h` in `hashes` at or after `from` (where the same rules wrote it); nil when not there (the
+    /// caller then looks it up by hash: state written under other rules).
+    @inline(__always) static func index(of h: UInt64, in hashes: [UInt64], from: Int) -> Int? {
         var k = max(0, from)
         while k < hashes.count {
             if hashes[k] == h { return k }
             k += 1
         }
-        return byHash[h]
+        return nil
     }
 }
 
@@ -127,22 +128,11 @@ extension ContactState {
         if let tableSeen {
             putSeen(tableSeen.lazy.filter { $0.time >= seenCutoff }, into: &w)
         } else {
-            var sorted = true, live = 0
-            var last: (hash: UInt64, time: EventTime) = (0, .min)
-            for i in 0..<nSeen {
-                let e = seenEntry(i)
-                guard e.time >= seenCutoff else { continue }
-                if (e.time, e.hash) < (last.time, last.hash) { sorted = false }
-                last = e; live += 1
-            }
-            if sorted {
-                w.varint(live)
-                for i in 0..<nSeen {
-                    let e = seenEntry(i)
-                    if e.time >= seenCutoff { w.put(e.hash); w.put(e.time) }
-                }
+            let live = (0..<nSeen).lazy.map { self.seenEntry($0) }.filter { $0.time >= seenCutoff }
+            if zip(live, live.dropFirst()).allSatisfy({ ($0.time, $0.hash) <= ($1.time, $1.hash) }) {
+                putSeen(live, into: &w)
             } else {
-                putSeen(seenEntries.filter { $0.time >= seenCutoff }.sorted { ($0.time, $0.hash) < ($1.time, $1.hash) }, into: &w)
+                putSeen(live.sorted { ($0.time, $0.hash) < ($1.time, $1.hash) }, into: &w)
             }
         }
     }
@@ -184,7 +174,7 @@ extension EngineCore {
         var next = 0
         for _ in 0..<nTraits {
             let h = try r.u64(), time = try r.i64()
-            guard let ti = CheckpointNameHashes.index(of: h, in: names.traits, from: next, else: names.traitByHash) else { continue }
+            guard let ti = CheckpointNameHashes.index(of: h, in: names.traits, from: next) ?? names.traitByHash[h] else { continue }
             next = ti + 1
             c.setTraitTime(ti, time, traits: compiled.traitCount)
         }
@@ -194,9 +184,7 @@ extension EngineCore {
             next = 0
             for _ in 0..<nBits {
                 let h = try r.u64()
-                var k = next
-                while k < names.signatures.count && names.signatures[k] != h { k += 1 }
-                if k < names.signatures.count {
+                if let k = CheckpointNameHashes.index(of: h, in: names.signatures, from: next) {
                     next = k + 1
                     for s in names.sameSignatureBits[k] { bits.set(s) }
                 } else {
@@ -209,7 +197,7 @@ extension EngineCore {
         next = 0
         for _ in 0..<nSlots {
             let h = try r.u64(), contrib = try r.f64(), abs = try r.f64()
-            guard let ri = CheckpointNameHashes.index(of: h, in: names.rules, from: next, else: names.ruleByHash) else { continue }
+            guard let ri = CheckpointNameHashes.index(of: h, in: names.rules, from: next) ?? names.ruleByHash[h] else { continue }
             next = ri + 1
             let si = c.slot(for: Int32(ri))
             c.setContrib(si, contrib); c.setAwardedAbs(si, abs)
@@ -219,7 +207,7 @@ extension EngineCore {
         for _ in 0..<nFirings {
             let h = try r.u64(), time = try r.i64()
             // Firings come grouped by rule: the same rule again, or a later one.
-            guard let ri = CheckpointNameHashes.index(of: h, in: names.rules, from: next, else: names.ruleByHash) else { continue }
+            guard let ri = CheckpointNameHashes.index(of: h, in: names.rules, from: next) ?? names.ruleByHash[h] else { continue }
             next = ri
             guard compiled.keepTimes[ri] else { continue }
             c.addFiring(rule: Int32(ri), at: time)

@@ -527,13 +527,6 @@ struct EngineCore {
         return h ^ (h >> 32)
     }
 
-    /// Seen ids of a contact in canonical order (checkpoints).
-    func seenEntries(_ ci: Int32) -> [(hash: UInt64, time: EventTime)] {
-        let c = contacts[Int(ci)]
-        if c.flags & ContactState.seenInTable != 0, let t = seenTables.find(ci, hash: Self.tableHash(ci)) { return t.sortedEntries }
-        return c.seenEntries.sorted { ($0.time, $0.hash) < ($1.time, $1.hash) }
-    }
-
     // MARK: - queries
 
     /// The contact's score decayed to the partition watermark (or its own newest event time if later).
