@@ -38,7 +38,7 @@ drain() {   # BIN THREADS LABEL
     "$bin" run --config "$WORK/cfg.yaml" --bootstrap-servers "$BS" --group-id "drain-$3-$RANDOM" --input-topic drain-in \
         --rules examples/rules.yaml --data-dir "$WORK/data-$3" --http-port 0 --log-format json \
         $( [ "$t" = default ] || echo --processing-threads "$t") \
-        --kafka-property session.timeout.ms=6000 --kafka-property heartbeat.interval.ms=500 > "$log" 2>&1 &
+        --kafka-property session.timeout.ms=6000 --kafka-property heartbeat.interval.ms=500 ${DAEMON_FLAGS:-} > "$log" 2>&1 &
     local pid=$! p; p=$(port "$log")
     local d
     if [ -n "${TIMELINE:-}" ]; then d=$(python3 Benchmarks/scripts/drain-timeline.py "$p" "$N" $pid)

@@ -262,20 +262,22 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         let offset = m.offset
         if offset < shard.next[topicIndex] { return }   // already processed (`unset` is below every offset)
         do throws(InvalidEvent) {
-            let event = try SegmentDecoder.decode(m.value, interner: work.interner)
+            // Scanned, not decoded: the engine reads ids, names and paths in librdkafka's buffer (no String each).
+            let event = try SegmentDecoder.scan(m.value)
             if let ts = m.timestampMillis, ts > 0, event.timestamp > ts * 1000 + config.maxFutureSkew {
                 throw InvalidEvent(.futureTimestamp, "event time \(ISO8601.formatMillis(event.timestamp)) is more than \(config.maxFutureSkew / 1_000_000) s ahead of the message timestamp \(ISO8601.formatMillis(ts * 1000))")
             }
-            if let key = m.key, !Self.same(key, event.contactId) {
+            if let key = m.key, !event.contactId(equals: key, in: m.value) {
                 metrics.misrouted.increment()
                 if Date().timeIntervalSince(work.lastMisrouteLog) > 10 {
                     work.lastMisrouteLog = Date()
                     logger.warning("misrouted event: key is not the contact id (scored in the partition where it arrived)",
-                                   metadata: ["topic": "\(topic)", "partition": "\(m.partition)", "offset": "\(offset)", "contact": "\(event.contactId)"])
+                                   metadata: ["topic": "\(topic)", "partition": "\(m.partition)", "offset": "\(offset)", "contact": "\(event.contactIdString(in: m.value))"])
                 }
             }
             work.outputs.removeAll(keepingCapacity: true)
-            let result = shard.engine.apply(event, trigger: Trigger(messageId: event.messageId, topic: topic, partition: m.partition, offset: offset), into: &work.outputs)
+            // The engine fills in the message id when a record needs it.
+            let result = shard.engine.apply(event, in: m.value, trigger: Trigger(messageId: "", topic: topic, partition: m.partition, offset: offset), into: &work.outputs)
             switch result {
             case .scored: work.scored += 1
             case .duplicate: work.duplicates += 1
@@ -288,14 +290,6 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         }
         shard.next[topicIndex] = offset + 1
         shard.changedSinceCheckpoint = true
-    }
-
-    /// The Kafka key equals the contact id (bytes).
-    @inline(__always) private static func same(_ key: UnsafeRawBufferPointer, _ id: String) -> Bool {
-        var id = id
-        return id.withUTF8 { u in
-            u.count == key.count && (u.count == 0 || memcmp(u.baseAddress!, key.baseAddress!, u.count) == 0)
-        }
     }
 
     private func publish(_ r: OutputRecord, token: UInt64, work: LaneWork) {

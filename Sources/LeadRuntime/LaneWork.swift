@@ -13,8 +13,6 @@ struct LaneJob {
 /// What one of the daemon's processing lanes needs while scoring (only that lane's thread touches it).
 final class LaneWork {
     var outputs: [OutputRecord] = []
-    /// Repeated texts of this lane's events, decoded once.
-    let interner = StringInterner()
     /// The input topic of the last message (batches rarely mix topics): its librdkafka handle, name and
     /// position in the daemon's input topics.
     var topicHandle: OpaquePointer?

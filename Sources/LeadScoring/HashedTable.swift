@@ -8,12 +8,17 @@ struct HashedTable<Key: Equatable, Value> {
     var count: Int { entries.count }
 
     @inline(__always) func find(_ key: Key, hash: UInt64) -> Value? {
+        find(hash: hash) { $0 == key }
+    }
+
+    /// The value of the key with this hash that `matches` (a key compared without being made, e.g. bytes).
+    @inline(__always) func find(hash: UInt64, where matches: (Key) -> Bool) -> Value? {
         let mask = index.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
             let e = index[i]
             if e < 0 { return nil }
-            if entries[Int(e)].hash == hash && entries[Int(e)].key == key { return entries[Int(e)].value }
+            if entries[Int(e)].hash == hash && matches(entries[Int(e)].key) { return entries[Int(e)].value }
             i = (i + 1) & mask
         }
     }
@@ -57,6 +62,13 @@ typealias StringTable<Value> = HashedTable<String, Value>
 
 extension HashedTable where Key == String {
     @inline(__always) func find(_ key: String) -> Value? { find(key, hash: indexHash(key)) }
+
+    /// The value of the key whose UTF-8 is `key`.
+    @inline(__always) func find(utf8 key: UnsafeRawBufferPointer) -> Value? { find(utf8: key, hash: indexHash(key)) }
+
+    @inline(__always) func find(utf8 key: UnsafeRawBufferPointer, hash: UInt64) -> Value? {
+        find(hash: hash) { utf8Equals($0, key) }
+    }
 
     mutating func set(_ key: String, _ value: Value) { set(key, hash: indexHash(key), value) }
 }

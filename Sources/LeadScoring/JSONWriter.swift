@@ -183,11 +183,15 @@ private extension String {
 /// so stored message-id hashes survive checkpoints.
 @usableFromInline
 func engineFNV1a64(_ s: String) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
     var s = s
-    s.withUTF8 { buf in
-        for b in buf { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-    }
+    return s.withUTF8 { engineFNV1a64(UnsafeRawBufferPointer($0)) }
+}
+
+/// The same on UTF-8 bytes.
+@inline(__always)
+func engineFNV1a64(_ buf: UnsafeRawBufferPointer) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in buf { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
     return h
 }
 
@@ -196,22 +200,26 @@ func engineFNV1a64(_ s: String) -> UInt64 {
 @inline(__always)
 func indexHash(_ s: String) -> UInt64 {
     var s = s
-    return s.withUTF8 { buf -> UInt64 in
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(buf.count)
-        var i = 0
-        let n = buf.count
-        while i + 8 <= n {
-            let w = UnsafeRawPointer(buf.baseAddress! + i).loadUnaligned(as: UInt64.self)
-            h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 31
-            i += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < n { tail |= UInt64(buf[i]) << shift; shift += 8; i += 1 }
-        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
-        h ^= h >> 29
-        h = h &* 0xBF58_476D_1CE4_E5B9
-        return h ^ (h >> 32)
+    return s.withUTF8 { indexHash(UnsafeRawBufferPointer($0)) }
+}
+
+/// The same on UTF-8 bytes.
+@inline(__always)
+func indexHash(_ buf: UnsafeRawBufferPointer) -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(buf.count)
+    var i = 0
+    let n = buf.count
+    while i + 8 <= n {
+        let w = (buf.baseAddress! + i).loadUnaligned(as: UInt64.self)
+        h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 31
+        i += 8
     }
+    var tail: UInt64 = 0
+    var shift: UInt64 = 0
+    while i < n { tail |= UInt64(buf[i]) << shift; shift += 8; i += 1 }
+    h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+    h ^= h >> 29
+    h = h &* 0xBF58_476D_1CE4_E5B9
+    return h ^ (h >> 32)
 }

@@ -33,6 +33,16 @@ public final class PartitionEngine {
         core.apply(event, trigger: trigger, into: &out)
     }
 
+    /// The same for a scanned event and the bytes it was scanned from, without a String per event: ids,
+    /// names and paths are hashed and compared where they are. `trigger.messageId` may be left empty: the
+    /// engine fills it in from the event when a record needs it. Gives exactly the records of the
+    /// `SegmentEvent` form.
+    @inline(__always)
+    public func apply(_ event: RawSegmentEvent, in bytes: UnsafeRawBufferPointer, trigger: Trigger,
+                      into out: inout [OutputRecord]) -> ApplyResult {
+        core.apply(RawEventInput(raw: event, bytes: bytes), trigger: trigger, into: &out)
+    }
+
     /// The contact's score decayed to the partition watermark (or its own newest event time if later).
     public func contact(_ id: String) -> ContactView? { core.contact(id) }
 
@@ -122,24 +132,27 @@ struct EngineCore {
     // MARK: - apply
 
     /// Applies one event; appends its records (recycles due, stage changes, alert) to `out` in order.
-    public mutating func apply(_ event: SegmentEvent, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
+    mutating func apply<E: EngineEvent>(_ event: E, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
         if event.kind == .group || event.kind == .alias { ignored += 1; return .ignored }
-        let hash = engineFNV1a64(event.messageId)
-        let idHash = indexHash(event.contactId)
-        let existing = find(event.contactId, hash: idHash)
+        let hash = event.withMessageId { engineFNV1a64($0) }
+        let (idHash, existing) = event.withContactId { id in
+            let h = indexHash(id)
+            return (h, find(utf8: id, hash: h))
+        }
         if let ci = existing, isDuplicate(ci, hash) { duplicates += 1; return .duplicate }
+        var trigger = trigger
         let t = event.timestamp
         if watermark == nil || t > watermark! {
-            if !timers.isEmpty { fireDueRecycles(before: t, trigger: trigger, into: &out) }
+            if !timers.isEmpty { fireDueRecycles(before: t, event, trigger: &trigger, into: &out) }
             watermark = t
         }
         let ci: Int32
         if let e = existing { ci = e } else {
             ci = Int32(contacts.count)
-            contacts.append(ContactState(id: event.contactId, time: t))
+            contacts.append(ContactState(id: event.contactIdString(), time: t))
             insertIndex(ci, hash: idHash)
         }
-        process(&contacts[Int(ci)], ci, event, hash: hash, trigger: trigger, into: &out)
+        process(&contacts[Int(ci)], ci, event, hash: hash, trigger: &trigger, into: &out)
         markDirty(ci)
         eventsScored += 1
         return .scored
@@ -155,40 +168,52 @@ struct EngineCore {
     typealias EventContext = CompiledRules.EventContext
     typealias Scores = CompiledRules.Scores
 
-    private mutating func context(of event: SegmentEvent) -> EventContext {
+    private mutating func context<E: EngineEvent>(of event: E) -> EventContext {
         var ctx = EventContext()
         switch event.kind {
         case .track:
-            if let name = event.eventName, compiled.eventTable.count > 0, let i = compiled.eventTable.find(name) { ctx.event = i }
+            if compiled.eventTable.count > 0, let i = event.withEventName({ compiled.eventTable.find(utf8: $0) }) ?? nil { ctx.event = i }
         case .page:
-            if let path = event.pagePath, !compiled.pagePatterns.isEmpty { ctx.pageBits = pageBits(path) }
+            if !compiled.pagePatterns.isEmpty, let bits = event.withPagePath({ pageBits($0) }) { ctx.pageBits = bits }
         default: break
         }
         return ctx
     }
 
     /// The test bits a trait value satisfies (values repeat — titles, industries — so regexes run once per value).
-    private mutating func traitValueBits(_ ti: Int, _ value: TraitValue) -> TraitBits {
-        guard compiled.cacheTraitValues[ti] else { return compiled.valueBits(ti, value) }
-        let h = TraitValueCache.hash(ti, value)
-        if let b = traitCache.find(ti, value, hash: h) { return b }
-        let bits = compiled.valueBits(ti, value)
-        traitCache.insert(ti, value, hash: h, bits: bits)
-        return bits
+    private mutating func traitValueBits(_ ti: Int, _ value: TraitInput) -> TraitBits {
+        guard compiled.cacheTraitValues[ti] else { return compiled.valueBits(ti, value.traitValue) }
+        switch value {
+        case .text(let utf8):
+            let h = TraitValueCache.hash(ti, utf8: utf8)
+            if let b = traitCache.find(ti, utf8: utf8, hash: h) { return b }
+            let v = value.traitValue
+            let bits = compiled.valueBits(ti, v)
+            traitCache.insert(ti, v, hash: h, bits: bits)
+            return bits
+        case .value(let v):
+            let h = TraitValueCache.hash(ti, v)
+            if let b = traitCache.find(ti, v, hash: h) { return b }
+            let bits = compiled.valueBits(ti, v)
+            traitCache.insert(ti, v, hash: h, bits: bits)
+            return bits
+        }
     }
 
-    private mutating func pageBits(_ path: String) -> UInt64 {
-        let h = indexHash(path)
-        if let b = pageCache.find(path, hash: h) { return b }
+    /// Page path (UTF-8) → the bits of the page patterns it matches.
+    private mutating func pageBits(_ utf8: UnsafeRawBufferPointer) -> UInt64 {
+        let h = indexHash(utf8)
+        if let b = pageCache.find(utf8: utf8, hash: h) { return b }
+        let path = String(decoding: utf8, as: UTF8.self)
         var bits: UInt64 = 0
         for (i, p) in compiled.pagePatterns.enumerated() where i < 64 && p.search(path) { bits |= 1 << UInt64(i) }
         if pageCache.count >= 65_536 { pageCache.removeAll() }
-        pageCache.set(path, bits)
+        pageCache.set(path, hash: h, bits)
         return bits
     }
 
-    private mutating func process(_ c: inout ContactState, _ ci: Int32, _ event: SegmentEvent, hash: UInt64,
-                         trigger: Trigger, into out: inout [OutputRecord]) {
+    private mutating func process<E: EngineEvent>(_ c: inout ContactState, _ ci: Int32, _ event: E, hash: UInt64,
+                         trigger: inout Trigger, into out: inout [OutputRecord]) {
         let t = event.timestamp
         if t > c.newest {
             if c.slotCount > 0 { c.decayContributions(compiled.decay(t - c.newest)) }
@@ -199,10 +224,10 @@ struct EngineCore {
 
         // Traits: latest event time wins; equal time → later arrival.
         var traitsChanged = false
-        if !event.traits.isEmpty && compiled.traitCount > 0 {
-            for (name, value) in event.traits {
-                guard let ti = compiled.traitTable.find(name) else { continue }
-                guard t >= c.traitTime(ti) else { continue }
+        if event.hasTraits && compiled.traitCount > 0 {
+            event.forEachTrait { name, value in
+                guard let ti = compiled.traitTable.find(utf8: name) else { return }
+                guard t >= c.traitTime(ti) else { return }
                 c.setTraitTime(ti, t, traits: compiled.traitCount)
                 if compiled.traitTestCount <= 64 {
                     let bits = (c.traitBitsLow & ~compiled.traitMaskLow[ti]) | traitValueBits(ti, value).low
@@ -281,14 +306,14 @@ struct EngineCore {
         let prevStage = c.stage
         var alertsAllowed = true
         if c.stage != .disqualified, compiled.disqualifyWhen >= 0, compiled.eval(compiled.disqualifyWhen, ctx, c, after) {
-            emitStage(c, ci, from: c.stage, to: .disqualified, trigger: trigger, into: &out)
+            emitStage(c, ci, from: c.stage, to: .disqualified, event, trigger: &trigger, into: &out)
             c.stage = .disqualified
             alertsAllowed = false
         } else {
             var proceed = true
             if c.stage == .disqualified {
                 if compiled.disqualifyUntil >= 0, compiled.eval(compiled.disqualifyUntil, ctx, c, after) {
-                    emitStage(c, ci, from: .disqualified, to: .lead, trigger: trigger, into: &out)
+                    emitStage(c, ci, from: .disqualified, to: .lead, event, trigger: &trigger, into: &out)
                     c.stage = .lead
                     stageHits.append(.lead)
                 } else {
@@ -303,12 +328,12 @@ struct EngineCore {
                     if cond >= 0, compiled.eval(cond, ctx, c, after) { target = s; break }
                 }
                 if let target {
-                    emitStage(c, ci, from: c.stage, to: target, trigger: trigger, into: &out)
+                    emitStage(c, ci, from: c.stage, to: target, event, trigger: &trigger, into: &out)
                     c.stage = target
                     stageHits.append(target)
                 } else if compiled.isRecycleFrom(prevStage), c.stage == prevStage,
                           !(after.total >= compiled.recycleBelow - 1e-9) {
-                    emitStage(c, ci, from: prevStage, to: .lead, trigger: trigger, into: &out)
+                    emitStage(c, ci, from: prevStage, to: .lead, event, trigger: &trigger, into: &out)
                     c.stage = .lead
                     stageHits.append(.lead)
                 }
@@ -320,11 +345,11 @@ struct EngineCore {
             let quiet = options.quietUntil.map { t < $0 } ?? false
             if !quiet {
                 if stageHits.contains(where: { compiled.isAlertStage($0) }) {
-                    emitAlert(c, reason: .stage, trigger: trigger, into: &out)
+                    emitAlert(c, reason: .stage, event, trigger: &trigger, into: &out)
                     c.lastAlert = T
                 } else if firstHighIntent >= 0, let oi = rules.alerts.onIntent, c.stage >= oi.minStage,
                           c.lastAlert == ContactState.none || T - c.lastAlert >= oi.suppressFor {
-                    emitAlert(c, reason: .intent(firstHighIntent), trigger: trigger, into: &out)
+                    emitAlert(c, reason: .intent(firstHighIntent), event, trigger: &trigger, into: &out)
                     c.lastAlert = T
                 }
             }
@@ -350,7 +375,8 @@ struct EngineCore {
 
     /// Recycles every contact whose crossing moment the new watermark `w` moves strictly past,
     /// in order of crossing moment, then contact id.
-    private mutating func fireDueRecycles(before w: EventTime, trigger: Trigger, into out: inout [OutputRecord]) {
+    private mutating func fireDueRecycles<E: EngineEvent>(before w: EventTime, _ event: E, trigger: inout Trigger,
+                                                         into out: inout [OutputRecord]) {
         var due: [(at: EventTime, ci: Int32)] = []
         while let top = timers.peek, top.at < w {
             timers.pop()
@@ -368,7 +394,7 @@ struct EngineCore {
             let i = Int(d.ci)
             guard contacts[i].recycleAt == d.at else { continue }
             let c = contacts[i]
-            emitStage(c, d.ci, from: c.stage, to: .lead, at: d.at, trigger: trigger, into: &out)
+            emitStage(c, d.ci, from: c.stage, to: .lead, at: d.at, event, trigger: &trigger, into: &out)
             contacts[i].stage = .lead
             contacts[i].recycleAt = ContactState.never
             markDirty(d.ci)
@@ -379,8 +405,9 @@ struct EngineCore {
     // MARK: - scores and records
 
     /// Appends a stage-change record and restarts the contact's time-in-stage clock at the record's `at`.
-    private mutating func emitStage(_ c: ContactState, _ ci: Int32, from: Stage, to: Stage, at: EventTime? = nil,
-                           trigger: Trigger, into out: inout [OutputRecord]) {
+    private mutating func emitStage<E: EngineEvent>(_ c: ContactState, _ ci: Int32, from: Stage, to: Stage, at: EventTime? = nil,
+                                                   _ event: E, trigger: inout Trigger, into out: inout [OutputRecord]) {
+        Self.fill(&trigger, from: event)
         let at = at ?? c.newest
         let id = Self.recordId(c.id, ":stage:", from.name, ">", to.name, ":", trigger.messageId)
         var w = JSONWriter(capacity: 384)
@@ -412,10 +439,16 @@ struct EngineCore {
         return id
     }
 
+    /// The trigger's message id, made from the event when the caller left it empty (the raw form).
+    @inline(__always) static func fill<E: EngineEvent>(_ trigger: inout Trigger, from event: E) {
+        if trigger.messageId.isEmpty { trigger.messageId = event.messageIdString() }
+    }
+
     enum AlertReason { case stage, intent(Int) }
 
-    private mutating func emitAlert(_ c: ContactState, reason: AlertReason, trigger: Trigger,
-                           into out: inout [OutputRecord]) {
+    private mutating func emitAlert<E: EngineEvent>(_ c: ContactState, reason: AlertReason, _ event: E, trigger: inout Trigger,
+                                                   into out: inout [OutputRecord]) {
+        Self.fill(&trigger, from: event)
         let at = c.newest
         let id: String
         var ruleName: String?
@@ -450,12 +483,18 @@ struct EngineCore {
     // MARK: - contact index and seen ids
 
     @inline(__always) func find(_ id: String, hash: UInt64) -> Int32? {
+        var id = id
+        return id.withUTF8 { find(utf8: UnsafeRawBufferPointer($0), hash: hash) }
+    }
+
+    /// The contact whose id has this UTF-8 (`hash`: its `indexHash`).
+    @inline(__always) func find(utf8 id: UnsafeRawBufferPointer, hash: UInt64) -> Int32? {
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
             let ci = slots[i]
             if ci < 0 { return nil }
-            if contacts[Int(ci)].id == id { return ci }
+            if utf8Equals(contacts[Int(ci)].id, id) { return ci }
             i = (i + 1) & mask
         }
     }

@@ -12,8 +12,13 @@ public enum SegmentDecoder {
     /// - Parameter interner: shares the Strings of repeated texts (event names, paths, traits) between events.
     /// - Throws: `InvalidEvent` with the reason that goes to the dead-letter record.
     public static func decode(_ bytes: UnsafeRawBufferPointer, interner: StringInterner? = nil) throws(InvalidEvent) -> SegmentEvent {
+        SegmentEvent(try scan(bytes), in: bytes, interner: interner)
+    }
+
+    /// Validates the event as `decode` does (same errors) and returns where its fields are, without making a
+    /// String (the engine's fast path).
+    public static func scan(_ bytes: UnsafeRawBufferPointer) throws(InvalidEvent) -> RawSegmentEvent {
         var s = JSONScanner(bytes)
-        s.interner = interner
         var fields = Fields()
         do {
             s.skipWhitespace()
@@ -26,40 +31,42 @@ public enum SegmentDecoder {
         } catch {
             throw InvalidEvent(.notJSONObject, "malformed JSON near byte \(s.i)")
         }
-        return try fields.event()
+        return try fields.event(bytes)
     }
 
-    /// The raw fields collected from one document; validated by `event()`.
+    /// The raw fields collected from one document (places in it); validated by `event(_:)`.
     struct Fields {
         /// The recognized `type`; `typeText` keeps an unrecognized one for the error message.
         var kind: SegmentEvent.Kind?
         var typeText: String?
-        var messageId: String?
-        var userId: String?
-        var anonymousId: String?
+        var messageId: TextSpan?
+        var userId: TextSpan?
+        var anonymousId: TextSpan?
         /// The timestamp's text, kept only when it did not parse (for the error message) or had escapes.
         var timestamp: String?
         /// The parsed timestamp (parsed straight from the buffer: no String for the common case).
         var time: EventTime?
         var timestampPresent = false
-        var eventName: String?
-        var path: String?
-        /// The path of `properties.url` (computed while reading it).
-        var urlPath: String?
+        var eventName: TextSpan?
+        var path: TextSpan?
+        /// The path of `properties.url`: a place in it, or (escaped URL) its own text.
+        var urlPath: RawSegmentEvent.PagePath?
         var propertiesBad = false
         var traitsBad = false
         var contextBad = false
         var contextTraitsBad = false
-        var traits: [(name: String, value: TraitValue)] = []
-        var contextTraits: [(name: String, value: TraitValue)] = []
+        /// The `traits` and `context.traits` objects (validated, read when applied).
+        var traits: TextSpan?
+        var contextTraits: TextSpan?
 
-        func event() throws(InvalidEvent) -> SegmentEvent {
+        func event(_ bytes: UnsafeRawBufferPointer) throws(InvalidEvent) -> RawSegmentEvent {
             guard let kind else {
                 guard let typeText else { throw InvalidEvent(.unknownType, "missing type") }
                 throw InvalidEvent(.unknownType, "unknown type \"\(typeText.prefix(64))\"")
             }
+            // An id is empty when its text is: escapes always stand for at least one character.
             guard let messageId, !messageId.isEmpty else { throw InvalidEvent(.missingMessageId, "missing messageId") }
-            let contact: String
+            let contact: TextSpan
             if let u = userId, !u.isEmpty { contact = u } else if let a = anonymousId, !a.isEmpty { contact = a } else {
                 throw InvalidEvent(.missingContactId, "no userId or anonymousId")
             }
@@ -72,29 +79,29 @@ public enum SegmentDecoder {
             if contextBad { throw InvalidEvent(.badContext, "context is not an object") }
             if contextTraitsBad { throw InvalidEvent(.badContext, "context.traits is not an object") }
 
-            var ev = SegmentEvent(kind: kind, messageId: messageId, contactId: contact, timestamp: t)
+            let objects: (TextSpan?, TextSpan?)
             switch kind {
-            case .track: ev.eventName = eventName
-            case .page: ev.pagePath = path ?? urlPath
-            default: break
+            case .identify: objects = (contextTraits, traits)   // `traits` wins over context.traits: it comes later
+            case .track, .page, .screen: objects = (contextTraits, nil)
+            case .group, .alias: objects = (nil, nil)
             }
-            switch kind {
-            case .identify:   // `traits` wins over context.traits: it comes later
-                ev.traits = contextTraits.isEmpty ? traits : (traits.isEmpty ? contextTraits : contextTraits + traits)
-            case .track, .page, .screen: ev.traits = contextTraits
-            case .group, .alias: break
-            }
-            return ev
+            return RawSegmentEvent(kind: kind, timestamp: t, messageId: messageId, contactId: contact,
+                                   eventName: kind == .track ? eventName : nil,
+                                   pagePath: kind == .page ? (path.map { .span($0) } ?? urlPath) : nil,
+                                   traitObjects: objects)
         }
 
         /// The path of a URL (`https://x.com/pricing?a=1` → `/pricing`); nil when it has none.
         static func path(ofURL url: String) -> String? {
             var url = url
-            return url.withUTF8 { path(ofURL: UnsafeRawBufferPointer($0)) }
+            return url.withUTF8 { u in
+                let b = UnsafeRawBufferPointer(u)
+                return pathRange(ofURL: b).map { String(decoding: UnsafeRawBufferPointer(rebasing: b[$0]), as: UTF8.self) }
+            }
         }
 
         /// The same on the URL's UTF-8 bytes: scheme `x://`, then host up to the first `/`; or a bare `/…`.
-        static func path(ofURL b: UnsafeRawBufferPointer) -> String? {
+        static func pathRange(ofURL b: UnsafeRawBufferPointer) -> Range<Int>? {
             let n = b.count
             var start = 0
             if let colon = b.firstIndex(of: 0x3A), colon + 2 < n, b[colon + 1] == 0x2F, b[colon + 2] == 0x2F {
@@ -107,7 +114,7 @@ public enum SegmentDecoder {
             }
             var end = start
             while end < n && b[end] != 0x3F && b[end] != 0x23 { end += 1 }   // ? #
-            return end == start ? nil : String(decoding: UnsafeRawBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
+            return end == start ? nil : start..<end
         }
     }
 
@@ -144,9 +151,9 @@ public enum SegmentDecoder {
                 } else {
                     f.typeText = "(not a string)"; try s.skipValue()
                 }
-            case .messageId: f.messageId = try optionalString(&s)
-            case .userId: f.userId = try optionalString(&s)
-            case .anonymousId: f.anonymousId = try optionalString(&s)
+            case .messageId: f.messageId = try optionalSpan(&s)
+            case .userId: f.userId = try optionalSpan(&s)
+            case .anonymousId: f.anonymousId = try optionalSpan(&s)
             case .timestamp:
                 f.timestampPresent = true
                 if s.peek() == 0x22 {
@@ -159,11 +166,11 @@ public enum SegmentDecoder {
                 } else {
                     f.time = nil; f.timestamp = nil; try s.skipValue()
                 }
-            case .event: f.eventName = try optionalString(&s, shared: true)
+            case .event: f.eventName = try optionalSpan(&s)
             case .properties:
                 if s.peek() == 0x7B { f.propertiesBad = false; try readProperties(&s, into: &f) } else { f.propertiesBad = true; try s.skipValue() }
             case .traits:
-                if s.peek() == 0x7B { f.traitsBad = false; f.traits = try readTraits(&s) } else { f.traitsBad = true; try s.skipValue() }
+                if s.peek() == 0x7B { f.traitsBad = false; f.traits = try objectSpan(&s) } else { f.traitsBad = true; try s.skipValue() }
             case .context:
                 if s.peek() == 0x7B { f.contextBad = false; try readContext(&s, into: &f) } else { f.contextBad = true; try s.skipValue() }
             case .none, .path, .url:
@@ -172,11 +179,19 @@ public enum SegmentDecoder {
         }
     }
 
-    /// A string value, or nil (and skipped) when the value is not a string.
-    private static func optionalString(_ s: inout JSONScanner, shared: Bool = false) throws -> String? {
-        if s.peek() == 0x22 { return try s.readString(shared: shared) }
+    /// A string value's place, or nil (and skipped) when the value is not a string.
+    private static func optionalSpan(_ s: inout JSONScanner) throws -> TextSpan? {
+        if s.peek() == 0x22 { let (r, escaped) = try s.scanString(); return TextSpan(r, escaped: escaped) }
         try s.skipValue()
         return nil
+    }
+
+    /// Validates the object at the cursor (a member of a top-level member: depth as `readTraits` reads it)
+    /// and returns its place, braces included.
+    private static func objectSpan(_ s: inout JSONScanner) throws -> TextSpan {
+        let start = s.i
+        try s.skipValue(depth: 1)
+        return TextSpan(start..<s.i, escaped: false)
     }
 
     private static func forEachMember(_ s: inout JSONScanner, _ body: (inout JSONScanner, Range<Int>, Bool) throws -> Void) throws {
@@ -200,13 +215,17 @@ public enum SegmentDecoder {
     private static func readProperties(_ s: inout JSONScanner, into f: inout Fields) throws {
         try forEachMember(&s) { s, k, escaped in
             switch escaped ? StaticKey.none : StaticKey(s, k) {
-            case .path: f.path = try optionalString(&s, shared: true)
+            case .path: f.path = try optionalSpan(&s)
             case .url:
                 f.urlPath = nil
                 if s.peek() == 0x22 {
                     let (r, escaped) = try s.scanString()
                     let raw = UnsafeRawBufferPointer(rebasing: s.bytes[r])
-                    f.urlPath = escaped ? Fields.path(ofURL: JSONScanner.unescape(raw)) : Fields.path(ofURL: raw)
+                    if escaped {
+                        f.urlPath = Fields.path(ofURL: JSONScanner.unescape(raw)).map { .text($0) }
+                    } else {
+                        f.urlPath = Fields.pathRange(ofURL: raw).map { .span(TextSpan(($0.lowerBound + r.lowerBound)..<($0.upperBound + r.lowerBound), escaped: false)) }
+                    }
                 } else {
                     try s.skipValue()
                 }
@@ -218,28 +237,50 @@ public enum SegmentDecoder {
     private static func readContext(_ s: inout JSONScanner, into f: inout Fields) throws {
         try forEachMember(&s) { s, k, escaped in
             if !escaped && s.rawEquals(k, "traits") {
-                if s.peek() == 0x7B { f.contextTraitsBad = false; f.contextTraits = try readTraits(&s) } else { f.contextTraitsBad = true; try s.skipValue(depth: 1) }
+                if s.peek() == 0x7B { f.contextTraitsBad = false; f.contextTraits = try objectSpan(&s) } else { f.contextTraitsBad = true; try s.skipValue(depth: 1) }
             } else {
                 try s.skipValue(depth: 1)
             }
         }
     }
 
-    private static func readTraits(_ s: inout JSONScanner) throws -> [(name: String, value: TraitValue)] {
-        var out: [(name: String, value: TraitValue)] = []
-        try forEachMember(&s) { s, k, escaped in
-            let slice = UnsafeRawBufferPointer(rebasing: s.bytes[k])
-            let name = escaped ? JSONScanner.unescape(slice) : (s.interner?.string(slice) ?? String(decoding: slice, as: UTF8.self))
-            let value: TraitValue
+    /// A trait's value as scanned: a string still in the message, or any other value.
+    enum RawTraitValue {
+        case text(TextSpan)
+        case value(TraitValue)
+    }
+
+    /// The members of a trait object that `scan` validated (`object`: its place, braces included), in
+    /// document order (a repeated name comes again: the later value wins where they are applied in order).
+    static func forEachTrait(in object: TextSpan, of bytes: UnsafeRawBufferPointer, _ body: (TextSpan, RawTraitValue) -> Void) {
+        var s = JSONScanner(bytes)
+        s.i = Int(object.start)
+        // Cannot throw: `scan` validated these bytes with the same scanner.
+        try? forEachMember(&s) { s, k, escaped in
+            let value: RawTraitValue
             switch s.peek() {
-            case 0x22: value = .string(try s.readString(shared: true))
-            case 0x74: try s.literal("true"); value = .bool(true)
-            case 0x66: try s.literal("false"); value = .bool(false)
-            case 0x6E: try s.literal("null"); value = .null
-            case 0x7B, 0x5B: try s.skipValue(depth: 2); value = .other
+            case 0x22: let (r, e) = try s.scanString(); value = .text(TextSpan(r, escaped: e))
+            case 0x74: try s.literal("true"); value = .value(.bool(true))
+            case 0x66: try s.literal("false"); value = .value(.bool(false))
+            case 0x6E: try s.literal("null"); value = .value(.null)
+            case 0x7B, 0x5B: try s.skipValue(depth: 2); value = .value(.other)
             default:
                 let r = try s.scanNumber()
-                value = number(UnsafeRawBufferPointer(rebasing: s.bytes[r])).map { .number($0) } ?? .other
+                value = .value(number(UnsafeRawBufferPointer(rebasing: s.bytes[r])).map { .number($0) } ?? .other)
+            }
+            body(TextSpan(k, escaped: escaped), value)
+        }
+    }
+
+    /// A trait object as (name, value) Strings, a repeated name keeping its first place and its last value.
+    static func readTraits(in object: TextSpan, of bytes: UnsafeRawBufferPointer, interner: StringInterner?) -> [(name: String, value: TraitValue)] {
+        var out: [(name: String, value: TraitValue)] = []
+        forEachTrait(in: object, of: bytes) { k, raw in
+            let name = k.string(in: bytes, interner: interner)
+            let value: TraitValue
+            switch raw {
+            case .text(let t): value = .string(t.string(in: bytes, interner: interner))
+            case .value(let v): value = v
             }
             if let i = out.firstIndex(where: { $0.name == name }) { out[i].value = value } else { out.append((name, value)) }
         }

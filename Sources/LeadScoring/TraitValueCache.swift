@@ -16,7 +16,7 @@ struct TraitValueCache {
     init(limit: Int = 65_536) { self.limit = limit }
 
     @inline(__always) static func hash(_ trait: Int, _ value: TraitValue) -> UInt64 {
-        var h: UInt64
+        let h: UInt64
         switch value {
         case .string(let s): h = indexHash(s)
         case .number(let d): h = (d == 0 ? 0 : d.bitPattern) &* 0x9E37_79B9_7F4A_7C15
@@ -24,8 +24,23 @@ struct TraitValueCache {
         case .null: h = 0x53
         case .other: h = 0x54
         }
-        h ^= UInt64(truncatingIfNeeded: trait) &* 0xBF58_476D_1CE4_E5B9
+        return mix(trait, h)
+    }
+
+    /// The hash of (trait, a string value with this UTF-8): the same as `hash(_:_:)` of its String.
+    @inline(__always) static func hash(_ trait: Int, utf8: UnsafeRawBufferPointer) -> UInt64 { mix(trait, indexHash(utf8)) }
+
+    @inline(__always) private static func mix(_ trait: Int, _ value: UInt64) -> UInt64 {
+        let h = value ^ (UInt64(truncatingIfNeeded: trait) &* 0xBF58_476D_1CE4_E5B9)
         return h ^ (h >> 29)
+    }
+
+    /// The bits of (trait, a string value with this UTF-8), without making its String.
+    @inline(__always) func find(_ trait: Int, utf8: UnsafeRawBufferPointer, hash: UInt64) -> TraitBits? {
+        table.find(hash: hash) { k in
+            guard k.trait == Int32(trait), case .string(let s) = k.value else { return false }
+            return utf8Equals(s, utf8)
+        }
     }
 
     @inline(__always) func find(_ trait: Int, _ value: TraitValue, hash: UInt64) -> TraitBits? {
