@@ -4,6 +4,9 @@
 /// Trait tests are "atomic": each (trait, test) pair gets a bit. A contact stores, per referenced trait,
 /// only the event time of its current value and which test bits that value satisfies — enough to
 /// evaluate every rule exactly, without keeping the trait strings themselves (memory per contact).
+///
+/// Its stored properties are `@exclusivity(unchecked)`: they are set in `init` and only read afterwards, and
+/// the dynamic check of each read of a class property (a thread-local lookup) was ~5 % of scoring.
 final class CompiledRules: @unchecked Sendable {
     indirect enum Cond {
         case traitBit(Int)
@@ -23,36 +26,36 @@ final class CompiledRules: @unchecked Sendable {
 
     let rules: Rules
     /// Referenced trait names → index.
-    var traitIndex: [String: Int] = [:]
-    var traitNames: [String] = []
+    @exclusivity(unchecked) var traitIndex: [String: Int] = [:]
+    @exclusivity(unchecked) var traitNames: [String] = []
     /// Atomic trait tests, bit i ↔ traitTests[i].
-    var traitTests: [TraitTestEntry] = []
+    @exclusivity(unchecked) var traitTests: [TraitTestEntry] = []
     /// For each trait, the bits of its tests (to clear on update).
-    var traitMask: [TraitBits] = []
+    @exclusivity(unchecked) var traitMask: [TraitBits] = []
     /// For each trait, its atomic test bits.
-    var testsOfTrait: [[Int]] = []
+    @exclusivity(unchecked) var testsOfTrait: [[Int]] = []
     /// For each trait, whether its values' test bits are worth remembering per value: false when every test
     /// is cheaper than a cache lookup (comparisons, short lists, literal-set patterns). E-mail addresses
     /// never repeat, so caching them would cost a hash, a miss and an insert per new value for nothing.
-    var cacheTraitValues: [Bool] = []
+    @exclusivity(unchecked) var cacheTraitValues: [Bool] = []
     /// Track event names used by conditions → index.
-    var eventIndex: [String: Int] = [:]
-    var pagePatterns: [Pattern] = []
+    @exclusivity(unchecked) var eventIndex: [String: Int] = [:]
+    @exclusivity(unchecked) var pagePatterns: [Pattern] = []
     /// `eventIndex` and `traitIndex` as FNV tables for the hot path.
-    var eventTable = StringTable<Int>()
-    var traitTable = StringTable<Int>()
+    @exclusivity(unchecked) var eventTable = StringTable<Int>()
+    @exclusivity(unchecked) var traitTable = StringTable<Int>()
 
     /// Root nodes in `program`.
-    var fit: [Int32] = []
-    var engagement: [Int32] = []
+    @exclusivity(unchecked) var fit: [Int32] = []
+    @exclusivity(unchecked) var engagement: [Int32] = []
     /// Per stage rawValue in funnel (lead…evangelist): entry condition root, or −1.
-    var stageEnter: [Int32] = Array(repeating: -1, count: Stage.funnel.count)
-    var disqualifyWhen: Int32 = -1
-    var disqualifyUntil: Int32 = -1
-    var program = ConditionProgram()
+    @exclusivity(unchecked) var stageEnter: [Int32] = Array(repeating: -1, count: Stage.funnel.count)
+    @exclusivity(unchecked) var disqualifyWhen: Int32 = -1
+    @exclusivity(unchecked) var disqualifyUntil: Int32 = -1
+    @exclusivity(unchecked) var program = ConditionProgram()
     /// Frozen copies of `program` for the hot path (owned; freed in deinit).
-    private(set) var nodes: UnsafeMutableBufferPointer<ConditionProgram.Node> = .init(start: nil, count: 0)
-    private(set) var children: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
+    @exclusivity(unchecked) private(set) var nodes: UnsafeMutableBufferPointer<ConditionProgram.Node> = .init(start: nil, count: 0)
+    @exclusivity(unchecked) private(set) var children: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
 
     /// Engagement rule parameters, flat for the hot path.
     struct RuleParams {
@@ -66,16 +69,16 @@ final class CompiledRules: @unchecked Sendable {
         var keepTimes: Bool
         var horizon: EventDuration
     }
-    private(set) var params: UnsafeMutableBufferPointer<RuleParams> = .init(start: nil, count: 0)
+    @exclusivity(unchecked) private(set) var params: UnsafeMutableBufferPointer<RuleParams> = .init(start: nil, count: 0)
     /// Hot-path copies (unsafe buffers: no reference counting in the per-event loops).
-    private(set) var engagementRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
-    private(set) var fitRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
-    private(set) var fitPointsBuf: UnsafeMutableBufferPointer<Double> = .init(start: nil, count: 0)
-    private(set) var stageRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
+    @exclusivity(unchecked) private(set) var engagementRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
+    @exclusivity(unchecked) private(set) var fitRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
+    @exclusivity(unchecked) private(set) var fitPointsBuf: UnsafeMutableBufferPointer<Double> = .init(start: nil, count: 0)
+    @exclusivity(unchecked) private(set) var stageRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
     /// Low 64 bits of each trait's test mask.
-    private(set) var traitMaskLow: UnsafeMutableBufferPointer<UInt64> = .init(start: nil, count: 0)
-    private(set) var traitCount = 0
-    private(set) var traitTestCount = 0
+    @exclusivity(unchecked) private(set) var traitMaskLow: UnsafeMutableBufferPointer<UInt64> = .init(start: nil, count: 0)
+    @exclusivity(unchecked) private(set) var traitCount = 0
+    @exclusivity(unchecked) private(set) var traitTestCount = 0
 
     private static func frozen<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
         let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, a.count))
@@ -83,36 +86,36 @@ final class CompiledRules: @unchecked Sendable {
         return UnsafeMutableBufferPointer(start: b.baseAddress, count: a.count)
     }
     /// Engagement rules whose firing times must be kept (limit or referenced by `count`), with the window.
-    var keepTimes: [Bool] = []
+    @exclusivity(unchecked) var keepTimes: [Bool] = []
     /// Largest window over limits and `count … within`: firings older than T minus this (plus the dedupe
     /// window, to serve late events) are pruned.
-    var timesHorizon: EventDuration = 0
+    @exclusivity(unchecked) var timesHorizon: EventDuration = 0
     /// Per engagement rule: firings older than T minus this are pruned (limit `per` plus the dedupe window
     /// for late events, or the largest `count … within` on the rule).
-    var firingHorizon: [EventDuration] = []
+    @exclusivity(unchecked) var firingHorizon: [EventDuration] = []
     /// Fit rules use something other than traits (score/count/event): recompute fit on every event.
-    var fitNeedsEveryEvent = false
+    @exclusivity(unchecked) var fitNeedsEveryEvent = false
 
     /// Checkpoint support: per trait-test bit its stable signature, and back; engagement rule name → index.
-    private(set) var testSignatures: [String] = []
-    private(set) var bitsBySignature: [String: [Int]] = [:]
-    private(set) var engagementIndex: [String: Int32] = [:]
+    @exclusivity(unchecked) private(set) var testSignatures: [String] = []
+    @exclusivity(unchecked) private(set) var bitsBySignature: [String: [Int]] = [:]
+    @exclusivity(unchecked) private(set) var engagementIndex: [String: Int32] = [:]
     /// The same names as UTF-8, for restoring without making a `String` per name (`BinaryReader.take`).
-    private(set) var versionBytes: [UInt8] = []
-    private(set) var traitNameBytes: [[UInt8]] = []
-    private(set) var signatureBytes: [[UInt8]] = []
+    @exclusivity(unchecked) private(set) var versionBytes: [UInt8] = []
+    @exclusivity(unchecked) private(set) var traitNameBytes: [[UInt8]] = []
+    @exclusivity(unchecked) private(set) var signatureBytes: [[UInt8]] = []
     /// Per test bit: every bit with the same signature (what `bitsBySignature` gives for its signature).
-    private(set) var sameSignatureBits: [[Int]] = []
-    private(set) var engagementNameBytes: [[UInt8]] = []
+    @exclusivity(unchecked) private(set) var sameSignatureBits: [[Int]] = []
+    @exclusivity(unchecked) private(set) var engagementNameBytes: [[UInt8]] = []
     /// The same names as hashes (contact format 3).
-    private(set) var nameHashes = CheckpointNameHashes(version: "", traitNames: [], signatures: [], ruleNames: [])
+    @exclusivity(unchecked) private(set) var nameHashes = CheckpointNameHashes(version: "", traitNames: [], signatures: [], ruleNames: [])
 
     /// Fit points in file order.
-    var fitPoints: [Double] = []
+    @exclusivity(unchecked) var fitPoints: [Double] = []
     /// `recycle.below` (NaN without recycle) and its `from` stages as a bit mask by stage raw value.
-    var recycleBelow: Double = .nan
-    var recycleFromMask: UInt32 = 0
-    var alertStageMask: UInt32 = 0
+    @exclusivity(unchecked) var recycleBelow: Double = .nan
+    @exclusivity(unchecked) var recycleFromMask: UInt32 = 0
+    @exclusivity(unchecked) var alertStageMask: UInt32 = 0
 
     @inline(__always) func isRecycleFrom(_ s: Stage) -> Bool {
         s.rawValue < 32 && recycleFromMask & (1 << UInt32(s.rawValue)) != 0
@@ -210,8 +213,8 @@ final class CompiledRules: @unchecked Sendable {
         stageRoots.deallocate(); traitMaskLow.deallocate()
     }
 
-    private var countHorizon: EventDuration = 0
-    private var countWithin: [EventDuration] = []
+    @exclusivity(unchecked) private var countHorizon: EventDuration = 0
+    @exclusivity(unchecked) private var countWithin: [EventDuration] = []
 
     private static func traitsOnly(_ c: Condition) -> Bool {
         switch c {

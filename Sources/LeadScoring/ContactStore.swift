@@ -2,18 +2,19 @@
 ///
 /// A class, so that processing a contact in place (`inout contacts[i]`) does not count as an access to the
 /// whole engine state: no move-out/move-in per event, no array uniqueness or exclusivity checks.
-/// Not thread-safe (owned by one `PartitionEngine`).
+/// Not thread-safe (owned by one `PartitionEngine`): its properties skip the dynamic exclusivity check
+/// (`@exclusivity(unchecked)`), a thread-local lookup per access.
 ///
 /// Next to the contacts, a parallel column holds the event time at which each contact entered its current
 /// stage (`stageEnteredAt`). It is needed for every contact from its first event on (entering `lead` is
 /// creation), so it cannot live in the lazily created blob extras; outside the 64-byte `ContactState` it
 /// costs exactly 8 bytes per contact and is touched only on creation and on stage changes, not per event.
 final class ContactStore {
-    private(set) var base: UnsafeMutablePointer<ContactState>
+    @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<ContactState>
     /// Parallel to `base`: when the contact entered its current stage, or `ContactState.none` when unknown.
-    private var entered: UnsafeMutablePointer<EventTime>
-    private(set) var count = 0
-    private var capacity: Int
+    @exclusivity(unchecked) private var entered: UnsafeMutablePointer<EventTime>
+    @exclusivity(unchecked) private(set) var count = 0
+    @exclusivity(unchecked) private var capacity: Int
 
     init(capacity: Int = 1024) {
         self.capacity = max(16, capacity)

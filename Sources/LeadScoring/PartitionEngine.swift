@@ -4,8 +4,9 @@
 /// of the rules, the options and the sequence of events applied, so the daemon and `replay` agree byte for
 /// byte. Per event: dedupe → recycles due as the watermark advances → traits → rule firings → stages → alert.
 public final class PartitionEngine {
-    /// All state lives in one struct so an event costs one dynamic exclusivity check, not dozens.
-    var core: EngineCore
+    /// All state lives in one struct. Unchecked: the engine is owned by one thread (see above), and the
+    /// dynamic exclusivity check of a class property costs a thread-local lookup on every event.
+    @exclusivity(unchecked) var core: EngineCore
 
     public init(rules: Rules, options: EngineOptions = .init()) {
         core = EngineCore(rules: rules, options: options)
