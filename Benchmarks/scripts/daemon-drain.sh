@@ -7,7 +7,7 @@
 #
 # A dev broker (separate process) gets a topic of EVENTS generated events keyed by contact (the bench stream,
 # 170 B each: keep EVENTS × 170 B / PARTITIONS under the built-in cluster's ~5 MiB per partition). First the raw C
-# drain (`bench-kafka --drain-topic`: rd_kafka_consumer_poll, no processing), then one daemon per thread setting
+# drain (`bench-kafka --drain-topic`: rd_kafka_consumer_poll, no processing; the median of RAW_RUNS), then one daemon per thread setting
 # in its own group, timed like the raw drain from its first processed events to `leadscore_events_total` = EVENTS
 # (Benchmarks/scripts/drain-clock.py: one poller process, 50 ms) (decode, score, publish the
 # outputs, checkpoint). One line per measurement; ratio = daemon / raw.
@@ -29,10 +29,16 @@ now() { date +%s.%N; }
 for topic in drain-in drain-sc drain-al drain-dlq; do ctl "create $topic $P"; done
 "$BIN" generate --events "$N" --contacts $((N / 10)) --seed 7 --keyed > "$WORK/in.tsv"
 kcat -P -b "$BS" -t drain-in -K $'\t' -X enable.idempotence=true -l "$WORK/in.tsv"
-# The topic's real count (what the broker kept) is what both sides must drain.
-read -r N raw < <("$BIN" bench-kafka --drain-topic drain-in --bootstrap-servers "$BS" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["messages"], d["raw_consume_per_sec"])')
+# The topic's real count (what the broker kept) is what both sides must drain. The raw drain alone varies by
+# up to 3x from one run to the next here (0.5-1.6 M/s on one topic): RAW_RUNS drains (default 3), the median.
+raws=()
+for _ in $(seq "${RAW_RUNS:-3}"); do
+    read -r N r < <("$BIN" bench-kafka --drain-topic drain-in --bootstrap-servers "$BS" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["messages"], d["raw_consume_per_sec"])')
+    raws+=("$r")
+done
+raw=$(printf '%s\n' "${raws[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}')
 printf 'topics:\n  stage_changes: drain-sc\n  alerts: drain-al\n  dlq: drain-dlq\n' > "$WORK/cfg.yaml"
-echo "events=$N partitions=$P raw_drain_per_sec=$raw"
+echo "events=$N partitions=$P raw_drain_per_sec=$raw (median of ${raws[*]})"
 drain() {   # BIN THREADS LABEL
     local bin=$1 t=$2 log="$WORK/run-$3.log"
     "$bin" run --config "$WORK/cfg.yaml" --bootstrap-servers "$BS" --group-id "drain-$3-$RANDOM" --input-topic drain-in \

@@ -62,10 +62,11 @@ extension CompiledRules {
     }
 
     /// The moment (µs, floor) after which the contact's decayed total is below `recycle.below`, or `never`.
-    func crossing(_ c: borrowing ContactState) -> EventTime {
+    /// - Parameter engagement: the contact's `engagement`, when the caller has it summed already.
+    func crossing(_ c: borrowing ContactState, engagement: Double? = nil) -> EventTime {
         guard isRecycleFrom(c.stage) else { return ContactState.never }
         let target = recycleBelow - 1e-9
-        let e = c.engagement
+        let e = engagement ?? c.engagement
         let total = clamp(c.fit + e)
         if !(total >= target) { return c.lastPointsChange }
         if let mn = rules.scoreMin, target <= mn { return ContactState.never }

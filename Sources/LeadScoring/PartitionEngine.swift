@@ -242,9 +242,10 @@ struct EngineCore {
                 }
             }
         }
+        // Engagement before this event's firings (traits and fit do not change it): summed once.
+        let e0 = c.engagement
         if traitsChanged || compiled.fitNeedsEveryEvent {
-            let e = c.engagement
-            let sc = Scores(fit: c.fit, engagement: e, total: compiled.clamp(c.fit + e))
+            let sc = Scores(fit: c.fit, engagement: e0, total: compiled.clamp(c.fit + e0))
             var fit = 0.0
             var mask: UInt32 = 0
             let roots = compiled.fitRoots, points = compiled.fitPointsBuf
@@ -261,7 +262,6 @@ struct EngineCore {
         var firstHighIntent = -1
         let engagementRoots = compiled.engagementRoots
         if engagementRoots.count > 0 {
-            let e0 = c.engagement
             let before = Scores(fit: c.fit, engagement: e0, total: compiled.clamp(c.fit + e0))
             firedScratch.removeAll(keepingCapacity: true)
             let params = compiled.params
@@ -324,9 +324,12 @@ struct EngineCore {
             }
             if proceed {
                 var target: Stage?
-                for s in Stage.funnel.reversed() where s > c.stage {
-                    let cond = compiled.stageRoots[s.rawValue]
-                    if cond >= 0, compiled.eval(cond, ctx, c, after) { target = s; break }
+                // The funnel from its top down to just above the current stage (raw values are funnel order).
+                var r = Stage.funnel.count - 1
+                while r > c.stage.rawValue {
+                    let cond = compiled.stageRoots[r]
+                    if cond >= 0, compiled.eval(cond, ctx, c, after) { target = Stage(rawValue: r); break }
+                    r -= 1
                 }
                 if let target {
                     emitStage(c, ci, from: c.stage, to: target, event, trigger: &trigger, into: &out)
@@ -356,8 +359,8 @@ struct EngineCore {
             }
         }
 
-        // Recycle (b) timer.
-        updateTimer(&c, ci)
+        // Recycle (b) timer (the contact's engagement has not changed since `after`).
+        updateTimer(&c, ci, engagement: eng)
 
         // Dedupe memory.
         remember(&c, ci, hash, at: t)
@@ -366,8 +369,8 @@ struct EngineCore {
     // MARK: - recycle (b)
 
     /// The moment (µs, floor) after which the contact's decayed total is below `recycle.below`, or `never`.
-    private mutating func updateTimer(_ c: inout ContactState, _ ci: Int32) {
-        let at = compiled.crossing(c)
+    private mutating func updateTimer(_ c: inout ContactState, _ ci: Int32, engagement: Double) {
+        let at = compiled.crossing(c, engagement: engagement)
         if at != c.recycleAt {
             c.recycleAt = at
             if at != ContactState.never { timers.push(at: at, contact: ci) }
