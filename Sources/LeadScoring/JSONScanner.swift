@@ -30,24 +30,38 @@ struct JSONScanner {
     }
 
     /// Reads `"…"` at the cursor; returns the raw range inside the quotes and whether it has escapes.
-    mutating func scanString() throws(Malformed) -> (Range<Int>, escaped: Bool) {
+    ///
+    /// Inlined (a dozen strings per event): the common case — no escape before the closing quote, which is not
+    /// within the buffer's last 8 bytes — is the word loop alone; everything else is `scanStringRest`.
+    @inline(__always) mutating func scanString() throws(Malformed) -> (Range<Int>, escaped: Bool) {
         guard i < bytes.count, bytes[i] == 0x22 else { throw Malformed() }
-        i += 1
-        let start = i
-        var escaped = false
+        let start = i + 1
+        var j = start
         // Eight bytes at a time while none is a quote, a backslash or a control character (SWAR: a byte
         // equal to x shows up as a zero byte of w ^ x; `hasByteBelow0x20` finds control characters). The
         // lowest flagged byte is exact, so the cursor jumps straight to it (most strings are short: this
         // saves the byte loop over the rest of the last word).
         if let base = bytes.baseAddress {
-            while i + 8 <= bytes.count {
-                let w = UInt64(littleEndian: (base + i).loadUnaligned(as: UInt64.self))
+            let n = bytes.count
+            while j + 8 <= n {
+                let w = UInt64(littleEndian: (base + j).loadUnaligned(as: UInt64.self))
                 let special = Self.hasZeroByte(w ^ 0x2222_2222_2222_2222) | Self.hasZeroByte(w ^ 0x5C5C_5C5C_5C5C_5C5C)
                     | Self.hasByteBelow0x20(w)
-                if special != 0 { i += special.trailingZeroBitCount >> 3; break }
-                i += 8
+                if special != 0 {
+                    j += special.trailingZeroBitCount >> 3
+                    if base.load(fromByteOffset: j, as: UInt8.self) == 0x22 { i = j + 1; return (start..<j, false) }
+                    break
+                }
+                j += 8
             }
         }
+        i = j
+        return try scanStringRest(from: start)
+    }
+
+    /// The rest of a string from the cursor byte by byte (escapes, control characters, the buffer's end).
+    @inline(never) mutating func scanStringRest(from start: Int) throws(Malformed) -> (Range<Int>, escaped: Bool) {
+        var escaped = false
         while i < bytes.count {
             let c = bytes[i]
             if c == 0x22 { let r = start..<i; i += 1; return (r, escaped) }
@@ -91,12 +105,17 @@ struct JSONScanner {
         return Self.unescape(slice)
     }
 
-    /// True when the string at `r` (raw, unescaped) equals `key`.
-    @inline(__always) func rawEquals(_ r: Range<Int>, _ key: StaticString) -> Bool {
-        guard r.count == key.utf8CodeUnitCount else { return false }
-        let k = key.utf8Start
-        for j in 0..<r.count where bytes[r.lowerBound + j] != k[j] { return false }
-        return true
+    /// Up to 8 bytes at `k` as a little-endian word, missing bytes zero: one load to compare a short key with
+    /// a constant (`SegmentDecoder`'s keys and types).
+    @inline(__always) func word(at k: Int, count: Int) -> UInt64 {
+        let n = min(count, 8)
+        if k + 8 <= bytes.count, let base = bytes.baseAddress {
+            let w = UInt64(littleEndian: (base + k).loadUnaligned(as: UInt64.self))
+            return n == 8 ? w : w & ((1 << UInt64(8 * n)) - 1)
+        }
+        var w: UInt64 = 0
+        for j in 0..<n { w |= UInt64(bytes[k + j]) << UInt64(8 * j) }
+        return w
     }
 
     /// Skips any JSON value.

@@ -44,6 +44,11 @@ public final class PartitionEngine {
         core.apply(RawEventInput(raw: event, bytes: bytes), trigger: trigger, into: &out)
     }
 
+    @inline(__always)
+    func apply<E: EngineEvent>(_ event: E, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
+        core.apply(event, trigger: trigger, into: &out)
+    }
+
     /// The contact's score decayed to the partition watermark (or its own newest event time if later).
     public func contact(_ id: String) -> ContactView? { core.contact(id) }
 
@@ -116,9 +121,6 @@ struct EngineCore {
     var ruleFirings: [Int]
     var ruleAwarded: [Double]
 
-    /// Reused per event.
-    private var stageHits: [Stage] = []
-    private var firedScratch: [Int32] = []
 
     init(rules: Rules, options: EngineOptions) {
         self.rules = rules
@@ -263,7 +265,7 @@ struct EngineCore {
         let engagementRoots = compiled.engagementRoots
         if engagementRoots.count > 0 {
             let before = Scores(fit: c.fit, engagement: e0, total: compiled.clamp(c.fit + e0))
-            firedScratch.removeAll(keepingCapacity: true)
+            var fired = RuleBits()
             let params = compiled.params
             for ri in 0..<engagementRoots.count where compiled.eval(engagementRoots[ri], ctx, c, before) {
                 let p = params[ri]
@@ -273,12 +275,12 @@ struct EngineCore {
                    c.firings(rule: Int32(ri), after: max(t &- p.limitPer, T &- p.horizon), upTo: t) >= p.limitCount {
                     continue
                 }
-                firedScratch.append(Int32(ri))
+                fired.insert(ri)
             }
             var pointsChanged = false
             let lateFactor = compiled.decay(T - t)
-            for r in firedScratch {
-                let ri = Int(r)
+            fired.forEach { ri in
+                let r = Int32(ri)
                 let p = params[ri]
                 let si = c.slot(for: r)
                 var awarded = p.points
@@ -302,8 +304,8 @@ struct EngineCore {
         let eng = c.engagement
         let after = Scores(fit: c.fit, engagement: eng, total: compiled.clamp(c.fit + eng))
 
-        // Stages.
-        stageHits.removeAll(keepingCapacity: true)
+        // Stages. Entered this event: a mask by stage raw value (funnel stages only).
+        var entered: UInt32 = 0
         let prevStage = c.stage
         var alertsAllowed = true
         if c.stage != .disqualified, compiled.disqualifyWhen >= 0, compiled.eval(compiled.disqualifyWhen, ctx, c, after) {
@@ -316,7 +318,7 @@ struct EngineCore {
                 if compiled.disqualifyUntil >= 0, compiled.eval(compiled.disqualifyUntil, ctx, c, after) {
                     emitStage(c, ci, from: .disqualified, to: .lead, event, trigger: &trigger, into: &out)
                     c.stage = .lead
-                    stageHits.append(.lead)
+                    entered |= 1 << UInt32(Stage.lead.rawValue)
                 } else {
                     proceed = false
                     alertsAllowed = false
@@ -334,12 +336,12 @@ struct EngineCore {
                 if let target {
                     emitStage(c, ci, from: c.stage, to: target, event, trigger: &trigger, into: &out)
                     c.stage = target
-                    stageHits.append(target)
+                    entered |= 1 << UInt32(target.rawValue)
                 } else if compiled.isRecycleFrom(prevStage), c.stage == prevStage,
                           !(after.total >= compiled.recycleBelow - 1e-9) {
                     emitStage(c, ci, from: prevStage, to: .lead, event, trigger: &trigger, into: &out)
                     c.stage = .lead
-                    stageHits.append(.lead)
+                    entered |= 1 << UInt32(Stage.lead.rawValue)
                 }
             }
         }
@@ -348,7 +350,7 @@ struct EngineCore {
         if alertsAllowed && c.stage != .disqualified {
             let quiet = options.quietUntil.map { t < $0 } ?? false
             if !quiet {
-                if stageHits.contains(where: { compiled.isAlertStage($0) }) {
+                if entered & compiled.alertStageMask != 0 {
                     emitAlert(c, reason: .stage, event, trigger: &trigger, into: &out)
                     c.lastAlert = T
                 } else if firstHighIntent >= 0, let oi = rules.alerts.onIntent, c.stage >= oi.minStage,

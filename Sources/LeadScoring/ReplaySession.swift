@@ -1,12 +1,10 @@
-/// The offline replay of CONTRACTS §1 without its I/O: decodes event lines, routes each to the engine of its
-/// partition (CRC-32 of the contact id mod N, as the daemon's input is split), collects counters and the
-/// funnel for `--report`. Shared by `leadscored replay`, the bench harness (expected stages) and tests.
+/// The offline replay of CONTRACTS §1 without its I/O: scans event lines (as the daemon does), routes each to
+/// the engine of its partition (CRC-32 of the contact id mod N, as the daemon's input is split), collects
+/// counters and the funnel for `--report`. Shared by `leadscored replay`, the bench harness (expected stages) and tests.
 public struct ReplaySession {
     public let rules: Rules
     /// One engine per partition, each with its own event-time watermark.
     public let engines: [PartitionEngine]
-    /// Repeated texts of the decoded lines, shared (`line` decodes with it).
-    public let interner = StringInterner()
     public private(set) var events = 0
     public private(set) var invalid = 0
     /// Invalid lines: (line number, reason) of the first `maxInvalidSamples`.
@@ -38,6 +36,11 @@ public struct ReplaySession {
         engines.count == 1 ? 0 : Partitioner.partition(key: contactId, count: engines.count)
     }
 
+    /// The same for a contact id's UTF-8.
+    @inline(__always) func partition(ofUTF8 id: UnsafeRawBufferPointer) -> Int {
+        engines.count == 1 || id.isEmpty ? 0 : Int(Partitioner.crc32(id) % UInt32(engines.count))
+    }
+
     /// One line of a JSON-lines file: blank lines are skipped, invalid ones counted (and sampled).
     /// Returns the decoding error of an invalid line.
     @discardableResult
@@ -45,16 +48,16 @@ public struct ReplaySession {
         var blank = true
         for b in bytes where b != 0x20 && b != 0x09 && b != 0x0D && b != 0x0A { blank = false; break }
         if blank { return nil }
-        let event: SegmentEvent
+        let event: RawSegmentEvent
         do {
-            event = try SegmentDecoder.decode(bytes, interner: interner)
+            event = try SegmentDecoder.scan(bytes)
         } catch {
             events += 1
             invalid += 1
             if invalidSamples.count < maxInvalidSamples { invalidSamples.append((number, error)) }
             return error
         }
-        apply(event, trigger: Trigger(messageId: event.messageId), into: &out)
+        apply(event, in: bytes, trigger: Trigger(messageId: ""), into: &out)
         return nil
     }
 
@@ -68,14 +71,29 @@ public struct ReplaySession {
     /// Applies a decoded event to its partition's engine: `partition` when given (a Kafka message is scored
     /// in the partition where it arrived), else CRC-32 of the contact id mod N.
     public mutating func apply(_ event: SegmentEvent, trigger: Trigger, partition: Int? = nil, into out: inout [OutputRecord]) {
+        applyEvent(event, trigger: trigger, partition: partition, into: &out)
+    }
+
+    /// The same for a scanned event and the bytes it was scanned from (`trigger.messageId` may be empty).
+    public mutating func apply(_ event: RawSegmentEvent, in bytes: UnsafeRawBufferPointer, trigger: Trigger,
+                               partition: Int? = nil, into out: inout [OutputRecord]) {
+        applyEvent(RawEventInput(raw: event, bytes: bytes), trigger: trigger, partition: partition, into: &out)
+    }
+
+    private mutating func applyEvent<E: EngineEvent>(_ event: E, trigger: Trigger, partition: Int?, into out: inout [OutputRecord]) {
         events += 1
-        let engine = engines[partition ?? self.partition(of: event.contactId)]
+        let engine = engines[partition ?? event.withContactId { self.partition(ofUTF8: $0) }]
         let before = out.count
+        let known = engine.contactCount
         switch engine.apply(event, trigger: trigger, into: &out) {
         case .duplicate: duplicates += 1
         case .ignored: ignored += 1
         case .scored:
-            if trackFunnel, firstSeen[event.contactId] == nil { firstSeen[event.contactId] = event.timestamp }
+            // A contact's first scored event creates it in its engine (a String only then).
+            if trackFunnel, engine.contactCount > known {
+                let id = event.contactIdString()
+                if firstSeen[id] == nil { firstSeen[id] = event.timestamp }
+            }
         }
         guard out.count > before else { return }
         for r in out[before...] {

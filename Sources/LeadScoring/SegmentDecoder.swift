@@ -119,15 +119,18 @@ public enum SegmentDecoder {
     }
 
     /// `type` from its raw (unescaped) bytes.
+    /// Each name as one little-endian word (`JSONScanner.word`): "page" is 0x65676170.
     private static func kind(_ s: JSONScanner, _ r: Range<Int>) -> SegmentEvent.Kind? {
+        guard r.count <= 8 else { return nil }
+        let w = s.word(at: r.lowerBound, count: r.count)
         switch r.count {
-        case 4: return s.rawEquals(r, "page") ? .page : nil
+        case 4: return w == 0x6567_6170 ? .page : nil
         case 5:
-            if s.rawEquals(r, "track") { return .track }
-            if s.rawEquals(r, "group") { return .group }
-            return s.rawEquals(r, "alias") ? .alias : nil
-        case 6: return s.rawEquals(r, "screen") ? .screen : nil
-        case 8: return s.rawEquals(r, "identify") ? .identify : nil
+            if w == 0x6B_6361_7274 { return .track }
+            if w == 0x70_756F_7267 { return .group }
+            return w == 0x73_6169_6C61 ? .alias : nil
+        case 6: return w == 0x6E65_6572_6373 ? .screen : nil
+        case 8: return w == 0x7966_6974_6E65_6469 ? .identify : nil
         default: return nil
         }
     }
@@ -236,7 +239,7 @@ public enum SegmentDecoder {
 
     private static func readContext(_ s: inout JSONScanner, into f: inout Fields) throws {
         try forEachMember(&s) { s, k, escaped in
-            if !escaped && s.rawEquals(k, "traits") {
+            if !escaped && k.count == 6 && s.word(at: k.lowerBound, count: 6) == 0x7374_6961_7274 {   // "traits"
                 if s.peek() == 0x7B { f.contextTraitsBad = false; f.contextTraits = try objectSpan(&s) } else { f.contextTraitsBad = true; try s.skipValue(depth: 1) }
             } else {
                 try s.skipValue(depth: 1)
@@ -309,17 +312,25 @@ public enum SegmentDecoder {
     private enum StaticKey {
         case type, messageId, userId, anonymousId, timestamp, event, properties, traits, context, path, url, none
 
-        /// By length first, so most keys cost one comparison.
+        /// By length first, then the first 8 bytes as one word (`JSONScanner.word`: "type" is 0x65707974) and the
+        /// rest as a second: most keys cost one load and one comparison.
         init(_ s: JSONScanner, _ r: Range<Int>) {
-            switch r.count {
-            case 3: self = s.rawEquals(r, "url") ? .url : .none
-            case 4: self = s.rawEquals(r, "type") ? .type : (s.rawEquals(r, "path") ? .path : .none)
-            case 5: self = s.rawEquals(r, "event") ? .event : .none
-            case 6: self = s.rawEquals(r, "userId") ? .userId : (s.rawEquals(r, "traits") ? .traits : .none)
-            case 7: self = s.rawEquals(r, "context") ? .context : .none
-            case 9: self = s.rawEquals(r, "messageId") ? .messageId : (s.rawEquals(r, "timestamp") ? .timestamp : .none)
-            case 10: self = s.rawEquals(r, "properties") ? .properties : .none
-            case 11: self = s.rawEquals(r, "anonymousId") ? .anonymousId : .none
+            let n = r.count
+            guard n >= 3 && n <= 11 else { self = .none; return }
+            let w = s.word(at: r.lowerBound, count: n)
+            let rest = n > 8 ? s.word(at: r.lowerBound + 8, count: n - 8) : 0
+            switch n {
+            case 3: self = w == 0x6C_7275 ? .url : .none
+            case 4: self = w == 0x6570_7974 ? .type : (w == 0x6874_6170 ? .path : .none)
+            case 5: self = w == 0x74_6E65_7665 ? .event : .none
+            case 6: self = w == 0x6449_7265_7375 ? .userId : (w == 0x7374_6961_7274 ? .traits : .none)
+            case 7: self = w == 0x74_7865_746E_6F63 ? .context : .none
+            case 9:
+                if w == 0x4965_6761_7373_656D && rest == 0x64 { self = .messageId }              // "messageI" "d"
+                else if w == 0x6D61_7473_656D_6974 && rest == 0x70 { self = .timestamp }         // "timestam" "p"
+                else { self = .none }
+            case 10: self = w == 0x6974_7265_706F_7270 && rest == 0x7365 ? .properties : .none   // "properti" "es"
+            case 11: self = w == 0x756F_6D79_6E6F_6E61 && rest == 0x64_4973 ? .anonymousId : .none   // "anonymou" "sId"
             default: self = .none
             }
         }

@@ -192,14 +192,14 @@ final class TopicReader: KafkaConsumerDelegate, @unchecked Sendable {
             var out: [OutputRecord] = []
             for m in batch {
                 do throws(InvalidEvent) {
-                    let event = try SegmentDecoder.decode(m.value, interner: st.session.interner)
+                    let event = try SegmentDecoder.scan(m.value)
                     if let ts = m.timestampMillis, event.timestamp > ts * 1000 + skew {
                         st.session.countInvalid(InvalidEvent(.futureTimestamp, "event time beyond message timestamp + skew"),
                                                 line: Int(m.offset))
                         continue
                     }
-                    let trigger = Trigger(messageId: event.messageId, topic: m.topic, partition: m.partition, offset: m.offset)
-                    st.session.apply(event, trigger: trigger, partition: Int(m.partition), into: &out)
+                    let trigger = Trigger(messageId: "", topic: m.topic, partition: m.partition, offset: m.offset)
+                    st.session.apply(event, in: m.value, trigger: trigger, partition: Int(m.partition), into: &out)
                 } catch {
                     st.session.countInvalid(error, line: Int(m.offset))
                 }
