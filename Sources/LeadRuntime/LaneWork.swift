@@ -10,22 +10,25 @@ struct LaneJob {
     let indices: [Int]
 }
 
-/// What one of the daemon's processing lanes needs while scoring (only that lane's thread touches it).
+/// What one of the daemon's processing lanes needs while scoring (only that lane's thread touches it, so its
+/// properties skip the dynamic exclusivity check, a thread-local lookup on every message).
 final class LaneWork {
-    var outputs: [OutputRecord] = []
+    @exclusivity(unchecked) var outputs: [OutputRecord] = []
     /// The input topic of the last message (batches rarely mix topics): its librdkafka handle, name and
     /// position in the daemon's input topics.
-    var topicHandle: OpaquePointer?
-    var topic = ""
-    var topicIndex = 0
-    var lastMisrouteLog = Date.distantPast
+    @exclusivity(unchecked) var topicHandle: OpaquePointer?
+    @exclusivity(unchecked) var topic = ""
+    @exclusivity(unchecked) var topicIndex = 0
+    @exclusivity(unchecked) var lastMisrouteLog = Date.distantPast
     // Counted here and added to the metrics once per batch: lanes never contend on a shared counter,
     // and no labelled counter is looked up per record.
-    var scored = 0, duplicates = 0, ignored = 0
+    @exclusivity(unchecked) var scored = 0
+    @exclusivity(unchecked) var duplicates = 0
+    @exclusivity(unchecked) var ignored = 0
     /// Stage changes by (from, to), positions in `Stage.allCases`.
-    private var transitions = [Int](repeating: 0, count: Stage.allCases.count * Stage.allCases.count)
+    @exclusivity(unchecked) private var transitions = [Int](repeating: 0, count: Stage.allCases.count * Stage.allCases.count)
     /// Alerts by (reason, priority 1–3).
-    private var alerts = [Int](repeating: 0, count: 6)
+    @exclusivity(unchecked) private var alerts = [Int](repeating: 0, count: 6)
 
     func countTransition(from: Stage, to: Stage) {
         transitions[Self.position(from) * Stage.allCases.count + Self.position(to)] += 1
