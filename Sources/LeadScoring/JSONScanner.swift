@@ -5,9 +5,6 @@ struct JSONScanner {
 
     let bytes: UnsafeRawBufferPointer
     var i = 0
-    /// Where `readString(shared: true)` takes repeated texts from (nil: always a new String). Unowned: the
-    /// caller keeps it alive for the decode, and copies of the scanner then cost no reference counting.
-    unowned(unsafe) var interner: StringInterner?
     static let maxDepth = 64
 
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
@@ -95,14 +92,6 @@ struct JSONScanner {
 
     @inline(__always) static func hasByteBelow0x20(_ v: UInt64) -> UInt64 {
         (v &- 0x2020_2020_2020_2020) & ~v & 0x8080_8080_8080_8080
-    }
-
-    /// Reads a string value as a Swift String (escapes decoded).
-    mutating func readString(shared: Bool = false) throws(Malformed) -> String {
-        let (r, escaped) = try scanString()
-        let slice = UnsafeRawBufferPointer(rebasing: bytes[r])
-        if !escaped { return shared ? (interner?.string(slice) ?? String(decoding: slice, as: UTF8.self)) : String(decoding: slice, as: UTF8.self) }
-        return Self.unescape(slice)
     }
 
     /// Up to 8 bytes at `k` as a little-endian word, missing bytes zero: one load to compare a short key with

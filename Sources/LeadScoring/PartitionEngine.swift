@@ -121,7 +121,6 @@ struct EngineCore {
     var ruleFirings: [Int]
     var ruleAwarded: [Double]
 
-
     init(rules: Rules, options: EngineOptions) {
         self.rules = rules
         self.options = options
@@ -186,21 +185,21 @@ struct EngineCore {
     /// The test bits a trait value satisfies (values repeat — titles, industries — so regexes run once per value).
     private mutating func traitValueBits(_ ti: Int, _ value: TraitInput) -> TraitBits {
         guard compiled.cacheTraitValues[ti] else { return compiled.valueBits(ti, value.traitValue) }
+        let h: UInt64
+        let cached: TraitBits?
         switch value {
-        case .text(let utf8):
-            let h = TraitValueCache.hash(ti, utf8: utf8)
-            if let b = traitCache.find(ti, utf8: utf8, hash: h) { return b }
-            let v = value.traitValue
-            let bits = compiled.valueBits(ti, v)
-            traitCache.insert(ti, v, hash: h, bits: bits)
-            return bits
+        case .text(let utf8):   // looked up by its bytes: a String only on a miss
+            h = TraitValueCache.hash(ti, utf8: utf8)
+            cached = traitCache.find(ti, utf8: utf8, hash: h)
         case .value(let v):
-            let h = TraitValueCache.hash(ti, v)
-            if let b = traitCache.find(ti, v, hash: h) { return b }
-            let bits = compiled.valueBits(ti, v)
-            traitCache.insert(ti, v, hash: h, bits: bits)
-            return bits
+            h = TraitValueCache.hash(ti, v)
+            cached = traitCache.find(ti, v, hash: h)
         }
+        if let cached { return cached }
+        let v = value.traitValue
+        let bits = compiled.valueBits(ti, v)
+        traitCache.insert(ti, v, hash: h, bits: bits)
+        return bits
     }
 
     /// Page path (UTF-8) → the bits of the page patterns it matches.
