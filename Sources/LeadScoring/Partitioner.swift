@@ -4,9 +4,15 @@
 public enum Partitioner {
     /// librdkafka sends empty keys to a random partition; offline replay needs a fixed one: partition 0.
     public static func partition(key: String, count: Int) -> Int {
+        var key = key
+        return key.withUTF8 { partition(utf8: UnsafeRawBufferPointer($0), count: count) }
+    }
+
+    /// The same for a key's bytes.
+    public static func partition(utf8 key: UnsafeRawBufferPointer, count: Int) -> Int {
         precondition(count > 0)
         if key.isEmpty { return 0 }
-        return Int(crc32(key.utf8) % UInt32(count))
+        return Int(crc32(key) % UInt32(count))
     }
 
     /// CRC-32 (IEEE) of any byte sequence; contiguous ones (arrays, slices, UTF-8 views) go through the

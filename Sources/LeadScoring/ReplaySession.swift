@@ -36,11 +36,6 @@ public struct ReplaySession {
         engines.count == 1 ? 0 : Partitioner.partition(key: contactId, count: engines.count)
     }
 
-    /// The same for a contact id's UTF-8.
-    @inline(__always) func partition(ofUTF8 id: UnsafeRawBufferPointer) -> Int {
-        engines.count == 1 || id.isEmpty ? 0 : Int(Partitioner.crc32(id) % UInt32(engines.count))
-    }
-
     /// One line of a JSON-lines file: blank lines are skipped, invalid ones counted (and sampled).
     /// Returns the decoding error of an invalid line.
     @discardableResult
@@ -82,7 +77,8 @@ public struct ReplaySession {
 
     private mutating func applyEvent<E: EngineEvent>(_ event: E, trigger: Trigger, partition: Int?, into out: inout [OutputRecord]) {
         events += 1
-        let engine = engines[partition ?? event.withContactId { self.partition(ofUTF8: $0) }]
+        let count = engines.count
+        let engine = engines[partition ?? (count == 1 ? 0 : event.withContactId { Partitioner.partition(utf8: $0, count: count) })]
         let before = out.count
         let known = engine.contactCount
         switch engine.apply(event, trigger: trigger, into: &out) {
