@@ -51,6 +51,27 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(out)
     }
 
+    // The daemon's and replay's path: scanned, not decoded (no String per event).
+    Benchmark("scan") { benchmark in
+        for _ in benchmark.scaledIterations {
+            corpus[cursor].withUnsafeBytes { blackHole(try? SegmentDecoder.scan($0)) }
+            cursor = (cursor + 1) % corpus.count
+        }
+    }
+
+    Benchmark("scan_and_score") { benchmark in
+        var out: [OutputRecord] = []
+        for _ in benchmark.scaledIterations {
+            corpus[cursor].withUnsafeBytes { b in
+                guard let e = try? SegmentDecoder.scan(b) else { return }
+                out.removeAll(keepingCapacity: true)
+                _ = engine.apply(e, in: b, trigger: Trigger(messageId: ""), into: &out)
+            }
+            cursor = (cursor + 1) % corpus.count
+        }
+        blackHole(out)
+    }
+
     Benchmark("decode_and_score") { benchmark in
         var out: [OutputRecord] = []
         for _ in benchmark.scaledIterations {
