@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// What the engine reads of an event, so that one implementation of `apply` serves both forms of it:
 /// `SegmentEvent` (Strings: tests, `replay`) and `RawEventInput` (a scanned message: the daemon, no String per
 /// event). Both hand the engine the same UTF-8 bytes — the ones `SegmentEvent`'s Strings hold — so both give
@@ -60,7 +54,7 @@ struct RawEventInput: EngineEvent {
     @inline(__always) func withPagePath<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
         switch raw.pagePath {
         case .span(let p): return p.withUTF8(in: bytes, body)
-        case .text(var p): return p.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        case .text(let p): return withUTF8Bytes(p, body)
         case nil: return nil
         }
     }
@@ -85,50 +79,22 @@ struct RawEventInput: EngineEvent {
 }
 
 extension SegmentEvent: EngineEvent {
-    @inline(__always) func withContactId<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        var s = contactId
-        return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-    }
-
-    @inline(__always) func withMessageId<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        var s = messageId
-        return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-    }
+    @inline(__always) func withContactId<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { withUTF8Bytes(contactId, body) }
+    @inline(__always) func withMessageId<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { withUTF8Bytes(messageId, body) }
 
     func contactIdString() -> String { contactId }
     func messageIdString() -> String { messageId }
 
-    func withEventName<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
-        guard var s = eventName else { return nil }
-        return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-    }
-
-    func withPagePath<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
-        guard var s = pagePath else { return nil }
-        return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-    }
+    func withEventName<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? { eventName.map { withUTF8Bytes($0, body) } }
+    func withPagePath<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? { pagePath.map { withUTF8Bytes($0, body) } }
 
     var hasTraits: Bool { !traits.isEmpty }
 
     func forEachTrait(_ body: (UnsafeRawBufferPointer, TraitInput) -> Void) {
         for (name, value) in traits {
-            var n = name
-            n.withUTF8 { nb in
-                if case .string(var s) = value {
-                    s.withUTF8 { body(UnsafeRawBufferPointer(nb), .text(UnsafeRawBufferPointer($0))) }
-                } else {
-                    body(UnsafeRawBufferPointer(nb), .value(value))
-                }
+            withUTF8Bytes(name) { n in
+                if case .string(let s) = value { withUTF8Bytes(s) { body(n, .text($0)) } } else { body(n, .value(value)) }
             }
         }
     }
-}
-
-/// A String's UTF-8 equals these bytes (without making a String of them).
-@inline(__always) func utf8Equals(_ s: String, _ b: UnsafeRawBufferPointer) -> Bool {
-    let u = s.utf8
-    guard u.count == b.count else { return false }
-    if b.count == 0 { return true }
-    if let r = u.withContiguousStorageIfAvailable({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }) { return r }
-    return u.elementsEqual(b)
 }

@@ -183,8 +183,7 @@ private extension String {
 /// so stored message-id hashes survive checkpoints.
 @usableFromInline
 func engineFNV1a64(_ s: String) -> UInt64 {
-    var s = s
-    return s.withUTF8 { engineFNV1a64(UnsafeRawBufferPointer($0)) }
+    withUTF8Bytes(s) { engineFNV1a64($0) }
 }
 
 /// The same on UTF-8 bytes.
@@ -199,8 +198,7 @@ func engineFNV1a64(_ buf: UnsafeRawBufferPointer) -> UInt64 {
 /// FNV-1a on the ids' typical 10–40 bytes. Deterministic (no per-process seed), well mixed in the low bits.
 @inline(__always)
 func indexHash(_ s: String) -> UInt64 {
-    var s = s
-    return s.withUTF8 { indexHash(UnsafeRawBufferPointer($0)) }
+    withUTF8Bytes(s) { indexHash($0) }
 }
 
 /// The same on UTF-8 bytes.

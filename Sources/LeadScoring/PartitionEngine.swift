@@ -488,8 +488,7 @@ struct EngineCore {
     // MARK: - contact index and seen ids
 
     @inline(__always) func find(_ id: String, hash: UInt64) -> Int32? {
-        var id = id
-        return id.withUTF8 { find(utf8: UnsafeRawBufferPointer($0), hash: hash) }
+        withUTF8Bytes(id) { find(utf8: $0, hash: hash) }
     }
 
     /// The contact whose id has this UTF-8 (`hash`: its `indexHash`).

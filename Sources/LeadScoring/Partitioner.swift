@@ -4,8 +4,7 @@
 public enum Partitioner {
     /// librdkafka sends empty keys to a random partition; offline replay needs a fixed one: partition 0.
     public static func partition(key: String, count: Int) -> Int {
-        var key = key
-        return key.withUTF8 { partition(utf8: UnsafeRawBufferPointer($0), count: count) }
+        withUTF8Bytes(key) { partition(utf8: $0, count: count) }
     }
 
     /// The same for a key's bytes.

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A validated Segment event whose texts are still where they arrived: places in the message's bytes.
 ///
 /// `SegmentDecoder.scan` makes one without creating a single String; the daemon hands it with the message's
@@ -35,7 +29,7 @@ public struct RawSegmentEvent: Sendable {
 
     /// The contact id's UTF-8 equals `key` (a Kafka message key; `bytes`: the message).
     public func contactId(equals key: UnsafeRawBufferPointer, in bytes: UnsafeRawBufferPointer) -> Bool {
-        contactId.withUTF8(in: bytes) { $0.count == key.count && ($0.count == 0 || memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0) }
+        contactId.withUTF8(in: bytes) { bytesEqual($0, key) }
     }
 
     /// The contact id as a String.
@@ -74,20 +68,8 @@ struct TextSpan: Sendable {
     @inline(__always) func withUTF8<R>(in b: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let raw = bytes(in: b)
         if !escaped && isASCII(raw) { return body(raw) }
-        var s = string(in: b)
-        return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        return withUTF8Bytes(string(in: b), body)
     }
-}
-
-/// No byte ≥ 0x80 (eight at a time).
-@inline(__always) func isASCII(_ b: UnsafeRawBufferPointer) -> Bool {
-    guard let p = b.baseAddress else { return true }
-    let n = b.count
-    var i = 0
-    var acc: UInt64 = 0
-    while i + 8 <= n { acc |= (p + i).loadUnaligned(as: UInt64.self); i += 8 }
-    while i < n { acc |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)); i += 1 }
-    return acc & 0x8080_8080_8080_8080 == 0
 }
 
 extension SegmentEvent {

@@ -93,10 +93,8 @@ public enum SegmentDecoder {
 
         /// The path of a URL (`https://x.com/pricing?a=1` → `/pricing`); nil when it has none.
         static func path(ofURL url: String) -> String? {
-            var url = url
-            return url.withUTF8 { u in
-                let b = UnsafeRawBufferPointer(u)
-                return pathRange(ofURL: b).map { String(decoding: UnsafeRawBufferPointer(rebasing: b[$0]), as: UTF8.self) }
+            withUTF8Bytes(url) { b in
+                pathRange(ofURL: b).map { String(decoding: UnsafeRawBufferPointer(rebasing: b[$0]), as: UTF8.self) }
             }
         }
 
@@ -144,8 +142,8 @@ public enum SegmentDecoder {
                     let (r, escaped) = try s.scanString()
                     let raw = UnsafeRawBufferPointer(rebasing: s.bytes[r])
                     if escaped {   // rare: match the unescaped text
-                        var text = JSONScanner.unescape(raw)
-                        f.kind = text.withUTF8 { u in kind(JSONScanner(UnsafeRawBufferPointer(u)), 0..<u.count) }
+                        let text = JSONScanner.unescape(raw)
+                        f.kind = withUTF8Bytes(text) { kind(JSONScanner($0), 0..<$0.count) }
                         if f.kind == nil { f.typeText = text }
                     } else {
                         f.kind = kind(s, r)

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Decoded texts that repeat — event names, page paths, trait names and values like titles and industries —
 /// turned into Strings once and then shared: a repeat costs a hash and a compare instead of an allocation,
 /// a UTF-8 validation and a free. Texts of up to 15 bytes are skipped (Swift keeps them inline: nothing to save).
@@ -25,12 +19,11 @@ public final class StringInterner {
     /// The String of these UTF-8 bytes (already validated JSON string content without escapes).
     public func string(_ raw: UnsafeRawBufferPointer) -> String {
         if raw.count <= 15 { return String(decoding: raw, as: UTF8.self) }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in raw { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        let h = engineFNV1a64(raw)
         let mask = hashes.count - 1
         var i = Int(truncatingIfNeeded: h ^ (h >> 32)) & mask
-        while var s = strings[i] {
-            if hashes[i] == h, s.withUTF8({ $0.count == raw.count && memcmp($0.baseAddress!, raw.baseAddress!, raw.count) == 0 }) { return s }
+        while let s = strings[i] {
+            if hashes[i] == h, utf8Equals(s, raw) { return s }
             i = (i + 1) & mask
         }
         let s = String(decoding: raw, as: UTF8.self)

@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Text as UTF-8 bytes, for the hot path that hashes and compares ids, names and paths where they are (a
+// message's bytes or a String's storage) instead of making Strings of them.
+
+/// Calls `body` with a String's UTF-8 (no copy for a native String).
+@inline(__always) func withUTF8Bytes<R>(_ s: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    var s = s
+    return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+}
+
+/// The same bytes.
+@inline(__always) func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+}
+
+/// A String's UTF-8 equals these bytes (without making a String of them).
+@inline(__always) func utf8Equals(_ s: String, _ b: UnsafeRawBufferPointer) -> Bool {
+    let u = s.utf8
+    guard u.count == b.count else { return false }
+    if let r = u.withContiguousStorageIfAvailable({ bytesEqual(UnsafeRawBufferPointer($0), b) }) { return r }
+    return u.elementsEqual(b)
+}
+
+/// No byte ≥ 0x80 (eight at a time).
+@inline(__always) func isASCII(_ b: UnsafeRawBufferPointer) -> Bool {
+    guard let p = b.baseAddress else { return true }
+    let n = b.count
+    var i = 0
+    var acc: UInt64 = 0
+    while i + 8 <= n { acc |= (p + i).loadUnaligned(as: UInt64.self); i += 8 }
+    while i < n { acc |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)); i += 1 }
+    return acc & 0x8080_8080_8080_8080 == 0
+}
