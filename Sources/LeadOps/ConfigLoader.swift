@@ -59,8 +59,10 @@ public enum ConfigLoader {
     static func applyFile(_ path: String, to c: inout DaemonConfig) throws {
         guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): cannot read the config file") }
         let node: Node?
-        do { node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) } catch {
-            throw ConfigError("\(path): YAML syntax: \(error)")
+        let yaml = String(decoding: data, as: UTF8.self)
+        do { node = try Yams.compose(yaml: yaml) } catch {
+            let p = YAMLSyntaxProblem(error, yaml: yaml)
+            throw ConfigError("\(path):\(p.line): YAML syntax: \(p.message)")
         }
         guard let node else { return }
         var problems: [String] = []

@@ -3,6 +3,7 @@ import LeadRuntime
 import Logging
 import NIOCore
 import Prometheus
+import ServiceLifecycle
 
 /// The daemon's HTTP surface (CONTRACTS §5): Prometheus metrics, liveness, readiness and contact queries.
 public enum HTTPServer {
@@ -17,7 +18,17 @@ public enum HTTPServer {
         )
         // Handlers run on Swift's cooperative pool: the daemon keeps every blocking call (librdkafka, fsync,
         // flushes) on its own threads so that /healthz and /readyz always get a thread.
-        try await app.run()
+        //
+        // Cancellation becomes a graceful shutdown: Hummingbird treats a cancelled `run` as a failure (it logs
+        // "Waiting on child channel: CancellationError()" at error level on every clean stop). So the server
+        // runs in a task of its own, which the caller's cancellation does not reach, and is asked to stop.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let serving = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await serving.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
     }
 
     static func makeRouter(status: any DaemonStatusProvider, registry: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {

@@ -102,11 +102,13 @@ extension CompiledRules {
                 let e = c.engagement
                 holds = eval(fit[i], .empty, c, Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e)))
             }
-            if holds && r.points != 0 { all.append((r.name, JSONWriter.round6(r.points))) }
+            if holds, case let p = JSONWriter.round6(r.points), p != 0 { all.append((r.name, p)) }
         }
+        // Non-zero as the record shows it: a contribution decayed below 5e-7 would print as `"points":0`.
         let f = at == c.newest ? 1.0 : _exp2(-Double(at - c.newest) / halfLife)
         for i in 0..<c.slotCount where c.contrib(i) != 0 {
-            all.append((rules.engagement[Int(c.slotRule(i))].name, JSONWriter.round6(c.contrib(i) * f)))
+            let p = JSONWriter.round6(c.contrib(i) * f)
+            if p != 0 { all.append((rules.engagement[Int(c.slotRule(i))].name, p)) }
         }
         all.sort { a, b in
             a.points.magnitude != b.points.magnitude ? a.points.magnitude > b.points.magnitude : a.rule < b.rule

@@ -16,8 +16,9 @@ public enum RulesLoader {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
-        } catch let e as YamlError {
-            throw RulesError(problems: [RulesProblem(file: file, line: yamlErrorLine(e), message: "YAML syntax: \(yamlErrorText(e))")])
+        } catch {
+            let p = YAMLSyntaxProblem(error, yaml: yaml)
+            throw RulesError(problems: [RulesProblem(file: file, line: p.line, message: "YAML syntax: \(p.message)")])
         }
         var p = RulesParser(file: file)
         guard let root else {
@@ -29,20 +30,5 @@ public enum RulesLoader {
             throw RulesError(problems: sorted)
         }
         return rules!
-    }
-
-    private static func yamlErrorLine(_ e: YamlError) -> Int {
-        switch e {
-        case .scanner(_, _, let m, _), .parser(_, _, let m, _), .composer(_, _, let m, _): return m.line
-        default: return 1
-        }
-    }
-
-    private static func yamlErrorText(_ e: YamlError) -> String {
-        switch e {
-        case .scanner(let c, let p, _, _), .parser(let c, let p, _, _), .composer(let c, let p, _, _):
-            return [c.map { "\($0.text)" }, p].compactMap { $0 }.joined(separator: " ")
-        default: return "\(e)"
-        }
     }
 }

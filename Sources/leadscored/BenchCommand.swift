@@ -192,8 +192,10 @@ struct BenchCommand: AsyncParsableCommand {
         return Double(r.messages) / max(r.seconds, 1e-9)
     }
 
+    /// A runtime failure (exit 2), not a usage error.
     private func daemonDied(_ d: DaemonProcess) -> any Error {
-        ValidationError("the daemon exited (status \(d.process.terminationStatus)):\n\(d.logTail())")
+        FileHandle.standardError.write(Data("error: the daemon exited (status \(d.process.terminationStatus)):\n\(d.logTail())\n".utf8))
+        return ExitCode(2)
     }
 }
 

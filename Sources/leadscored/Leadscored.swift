@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The one executable: daemon, development broker, offline replay, rules validation, load harness and demo.
 @main
@@ -20,4 +21,24 @@ struct Leadscored: AsyncParsableCommand {
             ValidateRulesCommand.self,
         ]
     )
+
+    /// ArgumentParser's own entry point, except for its exit code of a usage error (an unknown flag, a bad or
+    /// missing value, a failed `validate()`): 64 (EX_USAGE) there, 1 here — CONTRACTS §1 has three codes, and
+    /// a bad command line is bad input. Help and version still exit 0; commands' own codes pass through.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitCode.failure.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
 }

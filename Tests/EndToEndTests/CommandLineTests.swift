@@ -34,6 +34,21 @@ import Testing
         #expect(e2.contains("\(cfg):2: http.port"))
     }
 
+    /// A bad command line is bad input: exit 1 (ArgumentParser's own code would be 64), with the usage.
+    @Test func usageErrorsExitOneAndHelpExitsZero() throws {
+        let rules = repo + "/examples/rules.yaml", events = repo + "/examples/events.jsonl"
+        for args in [["run", "--no-such-flag"], ["no-such-command"], ["run", "--http-port", "abc"],
+                     ["replay", "--rules", rules, "--events", events, "--partitions", "0"],
+                     ["replay", "--events", events], ["validate-rules"]] {
+            let (status, _, err) = try runToEnd(leadscoredBinary(), args)
+            #expect(status == 1, "\(args)")
+            #expect(err.contains("Error:") && err.contains("Usage:"), "\(args): \(err)")
+        }
+        let (status, out, _) = try runToEnd(leadscoredBinary(), ["replay", "--help"])
+        #expect(status == 0)
+        #expect(out.contains("--partitions"))
+    }
+
     @Test func replayRunsOnTheShippedExamplesAndIsDeterministic() throws {
         let args = ["replay", "--rules", repo + "/examples/rules.yaml", "--events", repo + "/examples/events.jsonl", "--partitions", "3"]
         let (s1, out1, _) = try runToEnd(leadscoredBinary(), args)

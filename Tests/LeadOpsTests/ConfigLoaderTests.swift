@@ -83,7 +83,10 @@ private func writeConfig(_ text: String) throws -> String {
         }
         let syntax = try writeConfig("kafka: [unclosed\n")
         let e = try #require(throws: ConfigError.self) { try ConfigLoader.load(file: syntax, environment: [:], overrides: ConfigOverrides()) }
-        #expect(e.description.hasPrefix("\(syntax): YAML syntax"))
+        #expect(e.description.hasPrefix("\(syntax):2: YAML syntax"), "\(e.description)")
+        let twice = try writeConfig("http:\n  port: 1\n  host: a\n  port: 2\n")
+        let d = try #require(throws: ConfigError.self) { try ConfigLoader.load(file: twice, environment: [:], overrides: ConfigOverrides()) }
+        #expect(d.description == "\(twice):4: YAML syntax: duplicate key \"port\" (first at line 2)", "\(d.description)")
         #expect(throws: ConfigError.self) { try ConfigLoader.load(file: "/nonexistent/leadscore.yaml", environment: [:], overrides: ConfigOverrides()) }
     }
 

@@ -67,4 +67,17 @@ import Testing
         #expect(top.map(\.rule) == ["big", "alpha", "zeta"])
         #expect(top.map(\.points) == [-40, 10, -10])
     }
+
+    /// "Non-zero current contribution" as the record shows it: a contribution that rounds to 0 at 6 decimals
+    /// (10 points 40 half-lives ago: 9e-12) is left out instead of printed as `"points":0`.
+    @Test func topRulesLeaveOutContributionsThatRoundToZero() {
+        let e = PartitionEngine(rules: F.minimal(engagement: [F.rule("old", .event("A"), 10), F.rule("new", .event("B"), -1)],
+                                                 halfLife: TimeUnit.day))
+        var s = F.Stream()
+        e.feed(s.track("a", "A", at: F.t0))
+        e.feed(s.track("a", "B", at: F.t0 + 40 * TimeUnit.day))
+        let top = e.view("a").topRules
+        #expect(top.map(\.rule) == ["new"])
+        #expect(top.map(\.points) == [-1])
+    }
 }

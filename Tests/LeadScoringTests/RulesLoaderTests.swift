@@ -62,6 +62,12 @@ private func expectProblem(_ yaml: String, line: Int, _ fragment: String, source
         expectProblem("fit: []\n", line: 1, "missing `version: 1`")
         expectProblem("version: 1\nfit:\n  - name: a\n    when: { trait: t, event: X }\n    points: 1\n", line: 4, "several kinds")
         expectProblem("version: 1\nfit: [ {name: a, when: {trait: t, eq: 1}, points: 1\n", line: 3, "YAML syntax")
+        // A repeated key: one line, at the repeat (Yams points at the first one and prints the whole file).
+        let dup = "version: 1\nstages:\n  mql:\n    when: { score: { gte: 50 } }\n  # the same again\n\n  mql:\n    when: { score: { gte: 60 } }\n"
+        expectProblem(dup, line: 7, "YAML syntax: duplicate key \"mql\" (first at line 3)")
+        #expect(problems(dup).count == 1 && !problems(dup)[0].message.contains("\n"))
+        expectProblem("version: 1\nfit:\n  - name: a\n    when: { trait: t, exists: true }\n    points: 1\n    name: b\n", line: 6, "duplicate key \"name\"")
+        expectProblem("version: 1\ndecay: { half_life: 1d, half_life: 2d }\n", line: 2, "duplicate key \"half_life\"")
     }
 
     @Test func allProblemsAreReportedAtOnce() {
