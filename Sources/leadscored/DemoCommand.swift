@@ -21,15 +21,21 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let demo = try DemoSession(rate: rate, contacts: contacts, seed: seed, partitions: partitions)
-        try demo.start()
-        _ = await FirstOf<Int32>.wait { done in
+        let daemonExited: Int32 = -1
+        let why = await FirstOf<Int32>.wait { done in
             SignalWaiter.onSignal { done($0) }
             if let seconds {
                 DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { done(0) }
             }
+            demo.onDaemonExit = { done(daemonExited) }   // before the view thread that calls it starts
+            do { try demo.start() } catch {
+                FileHandle.standardError.write(Data("error: cannot start the demo: \(error)\n".utf8))
+                done(daemonExited)
+            }
         }
         let summary = await Task.detached { demo.stop() }.value
         print(summary)
+        if why == daemonExited { throw ExitCode(2) }   // the daemon stopped by itself: a runtime failure
     }
 }
 
@@ -46,6 +52,8 @@ final class DemoSession: @unchecked Sendable {
     let seenContacts = Mutex<Set<String>>([])
     let started = Date()
     let isTTY = isatty(STDOUT_FILENO) != 0
+    /// Called once if the daemon exits while the demo runs (killed, crashed): the demo then stops too.
+    var onDaemonExit: (@Sendable () -> Void)?
     private var threads: [Thread] = []
     private let done = DispatchGroup()
 
@@ -104,19 +112,43 @@ final class DemoSession: @unchecked Sendable {
         var lastCount = 0
         var lastTime = Date()
         var eventsPerSec = 0.0
+        var shownRecords = 0
         while !stopping.load(ordering: .relaxed) {
             Thread.sleep(forTimeInterval: isTTY ? 0.5 : 2)
+            if let d = daemon, !d.isRunning, !stopping.load(ordering: .relaxed) {
+                FileHandle.standardError.write(Data("\nthe daemon exited (status \(d.process.terminationStatus)); its log ends with:\n\(d.logTail(10))\n".utf8))
+                onDaemonExit?()
+                return
+            }
             let now = Date()
             let n = produced.load(ordering: .relaxed)
             eventsPerSec = Double(n - lastCount) / max(now.timeIntervalSince(lastTime), 1e-3)
             lastCount = n; lastTime = now
-            let frame = render(eventsPerSec: eventsPerSec)
             if isTTY {
-                FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + frame).utf8))
+                FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + render(eventsPerSec: eventsPerSec)).utf8))
             } else {
-                FileHandle.standardOutput.write(Data((frame.split(separator: "\n").prefix(3).joined(separator: " | ") + "\n").utf8))
+                FileHandle.standardOutput.write(Data(renderLines(eventsPerSec: eventsPerSec, shown: &shownRecords).utf8))
             }
         }
+    }
+
+    /// The view for a pipe or a log file (no cursor control): every 2 s one line of totals, latency and the funnel,
+    /// then the stage changes and alerts published since the previous line (the latest 8 of them).
+    func renderLines(eventsPerSec: Double, shown: inout Int) -> String {
+        let counts = stageCounts().map { "\($0.0) \($0.1)" }.joined(separator: " · ")
+        let (p99, stageChanges, alerts, recent) = watcher.state.withLock { s in
+            (Double(s.latencyMicros.valueAtPercentile(99)) / 1000, s.stageChanges, s.alerts, s.recent)
+        }
+        let up = Int(Date().timeIntervalSince(started))
+        var out = String(format: "leadscore demo — %.0f events/s · %d events · %d contacts · p99 %.1f ms · %02d:%02d",
+                         eventsPerSec, produced.load(ordering: .relaxed), seenContacts.withLock { $0.count }, p99, up / 60, up % 60)
+        out += " | \(stageChanges) stage changes · \(alerts) hot-lead alerts | funnel: \(counts)\n"
+        let new = stageChanges + alerts - shown
+        shown = stageChanges + alerts
+        let listed = recent.suffix(min(new, 8))
+        for e in listed { out += "  \(e.type == "stage_changed" ? "stage" : "alert") \(e.text)\n" }
+        if new > listed.count { out += "  … and \(new - listed.count) more\n" }
+        return out
     }
 
     /// Contacts per stage: the stage of each contact's last published record; all others are leads.

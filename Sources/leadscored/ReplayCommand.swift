@@ -194,14 +194,16 @@ final class TopicReader: KafkaConsumerDelegate, @unchecked Sendable {
                 do throws(InvalidEvent) {
                     let event = try SegmentDecoder.scan(m.value)
                     if let ts = m.timestampMillis, event.timestamp > ts * 1000 + skew {
-                        st.session.countInvalid(InvalidEvent(.futureTimestamp, "event time beyond message timestamp + skew"),
-                                                line: Int(m.offset))
-                        continue
+                        throw InvalidEvent(.futureTimestamp, "event time beyond message timestamp + skew")
                     }
                     let trigger = Trigger(messageId: "", topic: m.topic, partition: m.partition, offset: m.offset)
                     st.session.apply(event, in: m.value, trigger: trigger, partition: Int(m.partition), into: &out)
                 } catch {
                     st.session.countInvalid(error, line: Int(m.offset))
+                    // As for a file (FILE:LINE), the first 20, here as TOPIC:PARTITION:OFFSET.
+                    if st.session.invalid <= 20 {
+                        FileHandle.standardError.write(Data("\(m.topic):\(m.partition):\(m.offset): invalid event: \(error)\n".utf8))
+                    }
                 }
             }
             do { try sink.write(out) } catch { st.writeError = error }

@@ -29,9 +29,14 @@ import Testing
         try runDemo(inPseudoTerminal: true)
     }
 
+    /// The demo does not go on showing frozen counters when its daemon dies: it stops, says so, exits 2.
+    @Test func demoStopsWithExitTwoWhenItsDaemonIsKilled() throws {
+        try runDemo(inPseudoTerminal: false, killDaemon: true)
+    }
+
     /// Runs the demo ~10 s (under `script` for a pseudo-terminal), then SIGINT: exit 0, stages advanced,
     /// alerts seen, no process left behind.
-    private func runDemo(inPseudoTerminal: Bool) throws {
+    private func runDemo(inPseudoTerminal: Bool, killDaemon: Bool = false) throws {
         let tag = "demo-test-\(UUID().uuidString.prefix(8))"
         let exe = leadscoredBinary()
         let p = Process()
@@ -69,6 +74,27 @@ import Testing
         }
         while Date() < deadline && !alertsShown() && p.isRunning { Thread.sleep(forTimeInterval: 0.2) }
         #expect(alertsShown(), "demo output: \(text.get().suffix(2000))")
+        if !inPseudoTerminal {   // the log-friendly view: the funnel on each line, then the new records
+            #expect(text.get().contains("funnel: lead "))
+            #expect(text.get().contains("\n  stage ") || text.get().contains("\n  alert "))
+        }
+        if killDaemon {
+            let daemons = processes(matching: "leadscored run ").filter { pid in
+                (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("leadscore-demo") ?? false
+            }
+            #expect(daemons.count == 1)
+            for pid in daemons { kill(pid, SIGKILL) }
+            let deadline = Date().addingTimeInterval(30)
+            while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            #expect(!p.isRunning, "demo went on without its daemon")
+            if p.isRunning { p.terminate() }
+            p.waitUntilExit()
+            reader.cancel()
+            #expect(p.terminationStatus == 2, "exit status \(p.terminationStatus): \(text.get().suffix(2000))")
+            #expect(text.get().contains("the daemon exited"))
+            #expect(processes(matching: " demo --rate 400 --seed 3").filter { $0 != getpid() }.isEmpty)
+            return
+        }
         // Ctrl-C goes to the demo itself (not to `script`, which would close the terminal under it).
         let demoPids = processes(matching: " demo --rate 400").filter { pid in
             guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
@@ -86,7 +112,7 @@ import Testing
         #expect(p.terminationStatus == 0, "exit status \(p.terminationStatus): \(text.get().suffix(2000))")
         #expect(text.get().contains("leadscore demo stopped"))
         // No daemon or demo left behind.
-        let leftovers = processes(matching: "\(exe) run").filter { pid in
+        let leftovers = processes(matching: "leadscored run ").filter { pid in
             (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("leadscore-demo") ?? false
         }
         #expect(leftovers.isEmpty, "left behind: \(leftovers)")
