@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// A YAML error from Yams as one `LINE: message` problem, for the rules file and the daemon's config file.
@@ -17,15 +18,13 @@ public struct YAMLSyntaxProblem: Sendable {
             line = max(1, m.line)
             message = Self.oneLine([c?.text, p].compactMap { $0 }.joined(separator: " "))
         case .duplicatedKeysInMapping(let keys, let context):
+            // `context.mark` is where the first of `keys` (in Yams' order) first occurs.
             let first = context.mark
-            let found = keys.sorted().compactMap { k in Self.repeatLine(of: k, after: first, in: yaml).map { (k, $0) } }
-            if let (key, at) = found.min(by: { $0.1 < $1.1 }) {
-                line = at
-                message = "duplicate key \"\(key)\" (first at line \(first.line))"
-            } else {
-                line = max(1, first.line)
-                message = "duplicate key " + keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-            }
+            let key = keys.first ?? "?"
+            let others = keys.dropFirst().map { "\"\($0)\"" }
+            line = Self.repeatLine(of: key, after: first, in: yaml) ?? max(1, first.line)
+            message = "duplicate key \"\(key)\" (first at line \(first.line))"
+                + (others.isEmpty ? "" : "; also repeated in this mapping: " + others.joined(separator: ", "))
         default:
             line = 1
             message = Self.oneLine("\(e)")
