@@ -136,13 +136,8 @@ final class DemoSession: @unchecked Sendable {
     /// then the stage changes and alerts published since the previous line (the latest 8 of them).
     func renderLines(eventsPerSec: Double, shown: inout Int) -> String {
         let counts = stageCounts().map { "\($0.0) \($0.1)" }.joined(separator: " · ")
-        let (p99, stageChanges, alerts, recent) = watcher.state.withLock { s in
-            (Double(s.latencyMicros.valueAtPercentile(99)) / 1000, s.stageChanges, s.alerts, s.recent)
-        }
-        let up = Int(Date().timeIntervalSince(started))
-        var out = String(format: "leadscore demo — %.0f events/s · %d events · %d contacts · p99 %.1f ms · %02d:%02d",
-                         eventsPerSec, produced.load(ordering: .relaxed), seenContacts.withLock { $0.count }, p99, up / 60, up % 60)
-        out += " | \(stageChanges) stage changes · \(alerts) hot-lead alerts | funnel: \(counts)\n"
+        let (headline, stageChanges, alerts, recent) = totals(eventsPerSec: eventsPerSec)
+        var out = headline + " | \(stageChanges) stage changes · \(alerts) hot-lead alerts | funnel: \(counts)\n"
         let new = stageChanges + alerts - shown
         shown = stageChanges + alerts
         let listed = recent.suffix(min(new, 8))
@@ -161,15 +156,22 @@ final class DemoSession: @unchecked Sendable {
         return ["lead", "mql", "sal", "sql", "opportunity", "customer", "evangelist", "disqualified"].map { ($0, counts[$0] ?? 0) }
     }
 
-    func render(eventsPerSec: Double) -> String {
-        let counts = stageCounts()
-        let maxCount = max(1, counts.map(\.1).max() ?? 1)
+    /// The headline (rate, events, contacts, p99 latency, uptime) and the record counts, for both views.
+    private func totals(eventsPerSec: Double) -> (headline: String, stageChanges: Int, alerts: Int, recent: [OutputWatcher.Entry]) {
         let (p99, stageChanges, alerts, recent) = watcher.state.withLock { s in
             (Double(s.latencyMicros.valueAtPercentile(99)) / 1000, s.stageChanges, s.alerts, s.recent)
         }
         let up = Int(Date().timeIntervalSince(started))
-        var out = String(format: "leadscore demo — %.0f events/s · %d events · %d contacts · p99 %.1f ms · %02d:%02d  (Ctrl-C to stop)\n",
-                         eventsPerSec, produced.load(ordering: .relaxed), seenContacts.withLock { $0.count }, p99, up / 60, up % 60)
+        let headline = String(format: "leadscore demo — %.0f events/s · %d events · %d contacts · p99 %.1f ms · %02d:%02d",
+                              eventsPerSec, produced.load(ordering: .relaxed), seenContacts.withLock { $0.count }, p99, up / 60, up % 60)
+        return (headline, stageChanges, alerts, recent)
+    }
+
+    func render(eventsPerSec: Double) -> String {
+        let counts = stageCounts()
+        let maxCount = max(1, counts.map(\.1).max() ?? 1)
+        let (headline, stageChanges, alerts, recent) = totals(eventsPerSec: eventsPerSec)
+        var out = headline + "  (Ctrl-C to stop)\n"
         out += "\(stageChanges) stage changes · \(alerts) hot-lead alerts\n\nFunnel\n"
         for (name, c) in counts {
             let width = Int((Double(c) / Double(maxCount) * 40).rounded(.up))

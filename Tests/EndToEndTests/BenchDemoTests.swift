@@ -78,43 +78,37 @@ import Testing
             #expect(text.get().contains("funnel: lead "))
             #expect(text.get().contains("\n  stage ") || text.get().contains("\n  alert "))
         }
-        if killDaemon {
-            let daemons = processes(matching: "leadscored run ").filter { pid in
+        /// The demo's daemon (its data directory is under the demo's temporary directory).
+        func demoDaemons() -> [Int32] {
+            processes(matching: "leadscored run ").filter { pid in
                 (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("leadscore-demo") ?? false
             }
+        }
+        if killDaemon {
+            let daemons = demoDaemons()
             #expect(daemons.count == 1)
             for pid in daemons { kill(pid, SIGKILL) }
-            let deadline = Date().addingTimeInterval(30)
-            while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-            #expect(!p.isRunning, "demo went on without its daemon")
-            if p.isRunning { p.terminate() }
-            p.waitUntilExit()
-            reader.cancel()
-            #expect(p.terminationStatus == 2, "exit status \(p.terminationStatus): \(text.get().suffix(2000))")
-            #expect(text.get().contains("the daemon exited"))
-            #expect(processes(matching: " demo --rate 400 --seed 3").filter { $0 != getpid() }.isEmpty)
-            return
+        } else {
+            // Ctrl-C goes to the demo itself (not to `script`, which would close the terminal under it).
+            let demoPids = processes(matching: " demo --rate 400").filter { pid in
+                guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+                let argv = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                return argv.count > 1 && argv[0].hasSuffix("leadscored") && argv[1] == "demo"
+            }
+            #expect(!demoPids.isEmpty)
+            for pid in demoPids { kill(pid, SIGINT) }
         }
-        // Ctrl-C goes to the demo itself (not to `script`, which would close the terminal under it).
-        let demoPids = processes(matching: " demo --rate 400").filter { pid in
-            guard let cmd = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
-            let argv = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return argv.count > 1 && argv[0].hasSuffix("leadscored") && argv[1] == "demo"
-        }
-        #expect(!demoPids.isEmpty)
-        for pid in demoPids { kill(pid, SIGINT) }
         let stopDeadline = Date().addingTimeInterval(30)
         while p.isRunning && Date() < stopDeadline { Thread.sleep(forTimeInterval: 0.1) }
-        #expect(!p.isRunning, "demo did not stop on Ctrl-C")
+        #expect(!p.isRunning, killDaemon ? "demo went on without its daemon" : "demo did not stop on Ctrl-C")
         if p.isRunning { p.terminate() }
         p.waitUntilExit()
         reader.cancel()
-        #expect(p.terminationStatus == 0, "exit status \(p.terminationStatus): \(text.get().suffix(2000))")
+        #expect(p.terminationStatus == (killDaemon ? 2 : 0), "exit status \(p.terminationStatus): \(text.get().suffix(2000))")
         #expect(text.get().contains("leadscore demo stopped"))
+        if killDaemon { #expect(text.get().contains("the daemon exited")) }
         // No daemon or demo left behind.
-        let leftovers = processes(matching: "leadscored run ").filter { pid in
-            (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.contains("leadscore-demo") ?? false
-        }
+        let leftovers = demoDaemons()
         #expect(leftovers.isEmpty, "left behind: \(leftovers)")
         #expect(processes(matching: " demo --rate 400 --seed 3").filter { $0 != getpid() }.isEmpty)
     }
