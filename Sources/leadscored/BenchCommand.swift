@@ -141,6 +141,7 @@ struct BenchCommand: AsyncParsableCommand {
         // Late duplicates (if any) get a moment to show up before counting.
         Thread.sleep(forTimeInterval: 0.5)
         daemonProcess?.stop()
+        watcher.stop()   // before the built-in cluster goes (its consumer would log the disconnection)
 
         let seconds = end.timeIntervalSince(start)
         return watcher.state.withLock { s in
