@@ -28,8 +28,8 @@ struct Leadscored: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
-            if var async = command as? any AsyncParsableCommand {
-                try await async.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
             } else {
                 try command.run()
             }
