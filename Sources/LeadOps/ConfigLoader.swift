@@ -267,7 +267,7 @@ public enum ConfigLoader {
         s += "rules: \(c.rulesPath)\ndata_dir: \(c.dataDir)\ncheckpoint:\n  interval: \(c.checkpointIntervalSeconds)s\n"
         s += "start_from: \(c.startFrom)\nrebuild_from: \(c.rebuildFromEarliest ? "earliest" : "none")\n"
         if let q = c.quietUntil { s += "quiet_until: \(ISO8601.formatMillis(q))\n" }
-        s += "max_future_skew: \(c.maxFutureSkew / 1_000_000)s\nconsumer:\n  batch_size: \(c.batchSize)\n  batch_wait_ms: \(c.batchWaitMs)\n  processing_threads: \(c.processingThreads)\n"
+        s += "max_future_skew: \(c.maxFutureSkew / 1_000_000)s\ndead_letter:\n  max_bytes: \(c.maxDeadLetterBytes)\nconsumer:\n  batch_size: \(c.batchSize)\n  batch_wait_ms: \(c.batchWaitMs)\n  processing_threads: \(c.processingThreads)\n"
         s += "http:\n  host: \(c.httpHost)\n  port: \(c.httpPort)\n" + (c.advertisedAddress.map { "  advertise: \($0)\n" } ?? "") + "log:\n  level: \(c.logLevel)\n  format: \(c.logFormat)\n"
         return s
     }

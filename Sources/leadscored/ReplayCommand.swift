@@ -46,12 +46,18 @@ struct ReplayCommand: ParsableCommand {
 
     func validate() throws {
         if partitions < 1 { throw ValidationError("--partitions must be at least 1") }
+    }
+
+    /// Checked in `run`, not `validate`: ArgumentParser reports a failed `validate()` before an unknown flag, so
+    /// a mistyped `--event` would read "give --events …" instead of naming the flag it did not know.
+    private func checkInput() throws {
         if events == nil && fromTopic == nil { throw ValidationError("give --events FILE.jsonl or --from-topic T") }
         if events != nil && fromTopic != nil { throw ValidationError("give either --events or --from-topic, not both") }
         if fromTopic != nil && bootstrapServers == nil { throw ValidationError("--from-topic needs --bootstrap-servers") }
     }
 
     func run() throws {
+        try checkInput()
         let loaded: Rules
         do {
             loaded = try RulesLoader.load(path: rules)

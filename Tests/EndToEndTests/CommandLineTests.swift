@@ -44,6 +44,10 @@ import Testing
             #expect(status == 1, "\(args)")
             #expect(err.contains("Error:") && err.contains("Usage:"), "\(args): \(err)")
         }
+        // A mistyped flag is named, even when what it misspells is then missing.
+        let (typo, _, typoErr) = try runToEnd(leadscoredBinary(), ["replay", "--rules", rules, "--event", events])
+        #expect(typo == 1)
+        #expect(typoErr.contains("Unknown option '--event'"), "\(typoErr)")
         let (status, out, _) = try runToEnd(leadscoredBinary(), ["replay", "--help"])
         #expect(status == 0)
         #expect(out.contains("--partitions"))

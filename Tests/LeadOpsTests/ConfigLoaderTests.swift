@@ -125,8 +125,10 @@ private func writeConfig(_ text: String) throws -> String {
         flags.quietUntil = "2026-03-01T12:00:00Z"
         flags.rules = "/etc/leadscore/rules.yaml"      // absolute: relative paths would resolve against the new file
         flags.dataDir = "/var/lib/leadscore"
-        let c = try ConfigLoader.load(file: nil, environment: [:], overrides: flags)
+        var c = try ConfigLoader.load(file: nil, environment: [:], overrides: flags)
+        c.maxDeadLetterBytes = 5000
         let shown = ConfigLoader.render(c)
+        #expect(shown.contains("dead_letter:\n  max_bytes: 5000\n"))
         for (k, v) in secrets {
             #expect(!shown.contains("\"\(v)\""), "\(k) leaked")
             #expect(shown.contains("\(k): \"****\""))
@@ -136,6 +138,7 @@ private func writeConfig(_ text: String) throws -> String {
         let again = try ConfigLoader.load(file: try writeConfig(shown), environment: [:], overrides: ConfigOverrides())
         #expect(again.inputTopics == c.inputTopics && again.httpPort == c.httpPort && again.quietUntil == c.quietUntil)
         #expect(again.maxFutureSkew == c.maxFutureSkew && again.checkpointIntervalSeconds == c.checkpointIntervalSeconds)
+        #expect(again.maxDeadLetterBytes == 5000)
         #expect(ConfigLoader.render(again) == shown)
     }
 
