@@ -47,7 +47,7 @@ struct BenchCheckpointCommand: ParsableCommand {
         defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let r = try CheckpointBenchmark.run(engine: engine, makeEngine: { PartitionEngine(rules: Rules.example) }, directory: dir)
         guard r.restoredContacts == r.contacts else {
-            FileHandle.standardError.write(Data("error: restore found \(r.restoredContacts) contacts, \(r.contacts) were written\n".utf8))
+            stderr("error: restore found \(r.restoredContacts) contacts, \(r.contacts) were written")
             throw ExitCode(2)
         }
         print("{\"contacts\":\(r.contacts),\"events_scored\":\(events),\"checkpoint_bytes\":\(r.bytes),"

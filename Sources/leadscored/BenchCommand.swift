@@ -195,7 +195,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// A runtime failure (exit 2), not a usage error.
     private func daemonDied(_ d: DaemonProcess) -> any Error {
-        FileHandle.standardError.write(Data("error: the daemon exited (status \(d.process.terminationStatus)):\n\(d.logTail())\n".utf8))
+        stderr("error: the daemon exited (status \(d.process.terminationStatus)):\n\(d.logTail())")
         return ExitCode(2)
     }
 }

@@ -29,7 +29,7 @@ struct DemoCommand: AsyncParsableCommand {
             }
             demo.onDaemonExit = { done(daemonExited) }   // before the view thread that calls it starts
             do { try demo.start() } catch {
-                FileHandle.standardError.write(Data("error: cannot start the demo: \(error)\n".utf8))
+                stderr("error: cannot start the demo: \(error)")
                 done(daemonExited)
             }
         }
@@ -116,7 +116,7 @@ final class DemoSession: @unchecked Sendable {
         while !stopping.load(ordering: .relaxed) {
             Thread.sleep(forTimeInterval: isTTY ? 0.5 : 2)
             if let d = daemon, !d.isRunning, !stopping.load(ordering: .relaxed) {
-                FileHandle.standardError.write(Data("\nthe daemon exited (status \(d.process.terminationStatus)); its log ends with:\n\(d.logTail(10))\n".utf8))
+                stderr("\nthe daemon exited (status \(d.process.terminationStatus)); its log ends with:\n\(d.logTail(10))")
                 onDaemonExit?()
                 return
             }

@@ -29,13 +29,13 @@ struct DevBrokerCommand: AsyncParsableCommand {
             cluster = try MockCluster(brokers: brokers)
             for t in topics { let (n, p) = parseTopic(t)!; try cluster.createTopic(n, partitions: p) }
         } catch {
-            FileHandle.standardError.write(Data("dev-broker: \(error)\n".utf8))
+            stderr("dev-broker: \(error)")
             throw ExitCode(2)
         }
         let socketPath = controlSocket ?? bootstrapFile.map { $0 + ".ctl" } ?? "/tmp/leadscore-dev-broker-\(getpid()).ctl"
         let control = DevBrokerControl(cluster: cluster, socketPath: socketPath)
         do { try control.start() } catch {
-            FileHandle.standardError.write(Data("dev-broker: \(error)\n".utf8))
+            stderr("dev-broker: \(error)")
             throw ExitCode(2)
         }
         let bootstrap = cluster.bootstrapServers
@@ -45,7 +45,7 @@ struct DevBrokerCommand: AsyncParsableCommand {
             try Data((bootstrap + "\n").utf8).write(to: URL(fileURLWithPath: tmp))
             _ = rename(tmp, bootstrapFile)
         }
-        FileHandle.standardError.write(Data("dev-broker: \(brokers) broker(s) at \(bootstrap); control socket \(socketPath)\n".utf8))
+        stderr("dev-broker: \(brokers) broker(s) at \(bootstrap); control socket \(socketPath)")
         FileHandle.standardOutput.write(Data((bootstrap + "\n").utf8))
         _ = await SignalWaiter.wait()
         control.stop()

@@ -35,7 +35,7 @@ struct Leadscored: AsyncParsableCommand {
             }
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                stderr(fullMessage(for: error))
                 Foundation.exit(ExitCode.failure.rawValue)
             }
             exit(withError: error)

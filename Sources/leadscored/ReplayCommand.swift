@@ -208,7 +208,7 @@ final class TopicReader: KafkaConsumerDelegate, @unchecked Sendable {
                     st.session.countInvalid(error, line: Int(m.offset))
                     // As for a file (FILE:LINE), the first 20, here as TOPIC:PARTITION:OFFSET.
                     if st.session.invalid <= 20 {
-                        FileHandle.standardError.write(Data("\(m.topic):\(m.partition):\(m.offset): invalid event: \(error)\n".utf8))
+                        stderr("\(m.topic):\(m.partition):\(m.offset): invalid event: \(error)")
                     }
                 }
             }
@@ -222,7 +222,7 @@ final class TopicReader: KafkaConsumerDelegate, @unchecked Sendable {
         withState { $0.lastActivity = Date() }
         return [:]
     }
-    func consumer(_ consumer: KafkaConsumer, error: KafkaError) { FileHandle.standardError.write(Data("replay: \(error)\n".utf8)) }
+    func consumer(_ consumer: KafkaConsumer, error: KafkaError) { stderr("replay: \(error)") }
 
     /// True when nothing arrived for `seconds` (and the group had time to assign partitions).
     func idle(for seconds: Double) -> Bool {
@@ -232,7 +232,7 @@ final class TopicReader: KafkaConsumerDelegate, @unchecked Sendable {
     func finish() throws -> ReplaySession {
         try withState { st in
             if let e = st.writeError {
-                FileHandle.standardError.write(Data("replay: write failed: \(e)\n".utf8))
+                stderr("replay: write failed: \(e)")
                 throw ExitCode(2)
             }
             return st.session
@@ -277,4 +277,3 @@ final class RecordSink: @unchecked Sendable {
     }
 }
 
-private func stderr(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }

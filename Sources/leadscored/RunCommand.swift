@@ -21,7 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let cfg: DaemonConfig
         do { cfg = try ConfigLoader.load(file: config, environment: ProcessInfo.processInfo.environment, overrides: options.overrides) } catch {
-            FileHandle.standardError.write(Data("leadscored: \(error)\n".utf8))
+            stderr("leadscored: \(error)")
             throw ExitCode(1)
         }
         if printConfig { print(ConfigLoader.render(cfg), terminator: ""); return }
@@ -29,7 +29,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "leadscore")
         let rules: Rules
         do { rules = try RulesLoader.load(path: cfg.rulesPath) } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            stderr("\(error)")
             throw ExitCode(1)
         }
         let registry = PrometheusCollectorRegistry()

@@ -8,7 +8,7 @@ struct ProgressLine {
         if isTTY {
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(text)".utf8))
         } else {
-            FileHandle.standardError.write(Data("\(text)\n".utf8))
+            stderr(text)
         }
     }
 
