@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The daemon vs librdkafka alone, draining the same pre-loaded topic in the same run (issue 4's ratio).
 #
-#   Benchmarks/scripts/daemon-drain.sh [EVENTS] [PARTITIONS] [THREADS...]   (default: 200000 16, threads 1 and 0 = auto;
+#   Benchmarks/scripts/daemon-drain.sh [EVENTS] [PARTITIONS] [THREADS...]   (default: 665000 64, threads 1 and 0 = auto;
 #   `default` passes no --processing-threads; OTHER_BIN=path adds a run of another build on the same topic;
 #   TIMELINE=1 prints, per 100 ms, the events so far and the CPU share of the daemon's busiest threads)
 #
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${LEADSCORED_BIN:-.build/release/leadscored}
 [ -x "$BIN" ] || swift build -c release --product leadscored >/dev/null
-N=${1:-200000}; P=${2:-16}; shift $(( $# > 2 ? 2 : $# )) || true
+N=${1:-665000}; P=${2:-64}; shift $(( $# > 2 ? 2 : $# )) || true
 THREADS=("$@"); [ ${#THREADS[@]} -gt 0 ] || THREADS=(1 0)
 WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
