@@ -37,6 +37,12 @@ extension CompiledRules {
         x >= n.lo - 1e-9 && x <= n.hi + 1e-9
     }
 
+    /// Condition `root` of a rule or stage, after its gate: most are keyed on one event name or page, and
+    /// are not evaluated for other events.
+    @inline(__always) func evalRoot(_ root: Int32, _ ctx: EventContext, _ s: borrowing ContactState, _ sc: Scores) -> Bool {
+        gates[Int(root)].admits(event: ctx.event, pageBits: ctx.pageBits) && eval(root, ctx, s, sc)
+    }
+
     /// Condition `root` for a contact, the event it is processing and its scores.
     func eval(_ root: Int32, _ ctx: EventContext, _ s: borrowing ContactState, _ sc: Scores) -> Bool {
         let node = nodes[Int(root)]
@@ -87,34 +93,68 @@ extension CompiledRules {
     }
 
     func grade(_ s: Scores) -> String {
+        let (letter, digit) = gradeBytes(s)
+        return String(decoding: [letter, digit], as: UTF8.self)
+    }
+
+    /// The grade's fit letter and engagement digit as ASCII bytes (records write them without a String).
+    @inline(__always) func gradeBytes(_ s: Scores) -> (UInt8, UInt8) {
         let g = rules.grades
-        let letter = s.fit >= g.fitA - 1e-9 ? "A" : (s.fit >= g.fitB - 1e-9 ? "B" : "C")
-        let digit = s.engagement >= g.engagement1 - 1e-9 ? "1" : (s.engagement >= g.engagement2 - 1e-9 ? "2" : "3")
-        return letter + digit
+        let letter: UInt8 = s.fit >= g.fitA - 1e-9 ? 0x41 : (s.fit >= g.fitB - 1e-9 ? 0x42 : 0x43)
+        let digit: UInt8 = s.engagement >= g.engagement1 - 1e-9 ? 0x31 : (s.engagement >= g.engagement2 - 1e-9 ? 0x32 : 0x33)
+        return (letter, digit)
     }
 
     /// The three largest contributions (by magnitude, then rule name) at `at`.
     func topRules(_ c: borrowing ContactState, at: EventTime) -> [(rule: String, points: Double)] {
         var all: [(rule: String, points: Double)] = []
-        for (i, r) in rules.fit.enumerated() {
+        forEachTopRule(c, at: at) { all.append((topRuleNames[$0], $1)) }
+        return all
+    }
+
+    /// Calls `body` with the top rules in record order: (position in `topRuleNames`, points rounded to 6
+    /// decimals). Up to three, without an array or a sort per record: this runs for every stage change and
+    /// alert. The order is a stable sort's: by magnitude descending, then name (`topRuleRank`, the names'
+    /// `String` order), then fit rules in file order before engagement rules in rule order.
+    func forEachTopRule(_ c: borrowing ContactState, at: EventTime, _ body: (Int, Double) -> Void) {
+        var top: ((Int32, Double), (Int32, Double), (Int32, Double)) = ((0, 0), (0, 0), (0, 0))
+        var n = 0
+        func offer(_ r: Int32, _ p: Double) {
+            withUnsafeMutableBytes(of: &top) { raw in
+                let t = raw.bindMemory(to: (Int32, Double).self)
+                let m = p.magnitude, rank = topRuleRank[Int(r)]
+                var k = 0
+                while k < n {
+                    let (q, qp) = t[k]
+                    if m > qp.magnitude || (m == qp.magnitude && rank < topRuleRank[Int(q)]) { break }
+                    k += 1
+                }
+                guard k < 3 else { return }
+                var j = min(n, 2)
+                while j > k { t[j] = t[j - 1]; j -= 1 }
+                t[k] = (r, p)
+                n = min(n + 1, 3)
+            }
+        }
+        for i in 0..<fitPointsBuf.count {
             let holds: Bool
             if i < 32 { holds = c.fitMask & (1 << UInt32(i)) != 0 } else {
                 let e = c.engagement
                 holds = eval(fit[i], .empty, c, Scores(fit: c.fit, engagement: e, total: clamp(c.fit + e)))
             }
-            if holds, case let p = JSONWriter.round6(r.points), p != 0 { all.append((r.name, p)) }
+            if holds, case let p = JSONWriter.round6(fitPointsBuf[i]), p != 0 { offer(Int32(i), p) }
         }
         // Non-zero as the record shows it: a contribution decayed below 5e-7 would print as `"points":0`.
         let f = at == c.newest ? 1.0 : _exp2(-Double(at - c.newest) / halfLife)
+        let fitCount = Int32(fitPointsBuf.count)
         for i in 0..<c.slotCount where c.contrib(i) != 0 {
             let p = JSONWriter.round6(c.contrib(i) * f)
-            if p != 0 { all.append((rules.engagement[Int(c.slotRule(i))].name, p)) }
+            if p != 0 { offer(fitCount + c.slotRule(i), p) }
         }
-        all.sort { a, b in
-            a.points.magnitude != b.points.magnitude ? a.points.magnitude > b.points.magnitude : a.rule < b.rule
+        withUnsafeBytes(of: &top) { raw in
+            let t = raw.bindMemory(to: (Int32, Double).self)
+            for k in 0..<n { body(Int(t[k].0), t[k].1) }
         }
-        if all.count > 3 { all.removeLast(all.count - 3) }
-        return all
     }
 
     /// `score`, `grade` and `top_rules` of a record (CONTRACTS §4), at `at`.
@@ -123,11 +163,14 @@ extension CompiledRules {
         w.raw(",\"score\":{\"total\":"); w.number(s.total)
         w.raw(",\"fit\":"); w.number(s.fit)
         w.raw(",\"engagement\":"); w.number(s.engagement)
-        w.raw("},\"grade\":"); w.string(grade(s))
-        w.raw(",\"top_rules\":[")
-        for (i, r) in topRules(c, at: at).enumerated() {
-            if i > 0 { w.byte(0x2C) }
-            w.raw("{\"rule\":"); w.string(r.rule); w.raw(",\"points\":"); w.number(r.points); w.byte(0x7D)
+        let (letter, digit) = gradeBytes(s)
+        w.raw("},\"grade\":\""); w.byte(letter); w.byte(digit)
+        w.raw("\",\"top_rules\":[")
+        var first = true
+        forEachTopRule(c, at: at) { r, points in
+            if !first { w.byte(0x2C) }
+            first = false
+            w.raw("{\"rule\":"); w.string(topRuleNames[r]); w.raw(",\"points\":"); w.number(points); w.byte(0x7D)
         }
         w.byte(0x5D)
     }

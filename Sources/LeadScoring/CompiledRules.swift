@@ -38,6 +38,8 @@ final class CompiledRules: @unchecked Sendable {
     /// is cheaper than a cache lookup (comparisons, short lists, literal-set patterns). E-mail addresses
     /// never repeat, so caching them would cost a hash, a miss and an insert per new value for nothing.
     @exclusivity(unchecked) var cacheTraitValues: [Bool] = []
+    /// The tests of the other traits on a value's bytes (nil when some test does not fit `TraitMatcher`).
+    @exclusivity(unchecked) private(set) var matcher: TraitMatcher?
     /// Track event names used by conditions → index.
     @exclusivity(unchecked) var eventIndex: [String: Int] = [:]
     @exclusivity(unchecked) var pagePatterns: [Pattern] = []
@@ -56,6 +58,8 @@ final class CompiledRules: @unchecked Sendable {
     /// Frozen copies of `program` for the hot path (owned; freed in deinit).
     @exclusivity(unchecked) private(set) var nodes: UnsafeMutableBufferPointer<ConditionProgram.Node> = .init(start: nil, count: 0)
     @exclusivity(unchecked) private(set) var children: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
+    /// Per node, what an event must offer for it to hold (`evalRoot`).
+    @exclusivity(unchecked) private(set) var gates: UnsafeMutableBufferPointer<ConditionProgram.Gate> = .init(start: nil, count: 0)
 
     /// Engagement rule parameters, flat for the hot path.
     struct RuleParams {
@@ -109,6 +113,11 @@ final class CompiledRules: @unchecked Sendable {
     @exclusivity(unchecked) private(set) var engagementNameBytes: [[UInt8]] = []
     /// The same names as hashes (contact format 3).
     @exclusivity(unchecked) private(set) var nameHashes = CheckpointNameHashes(version: "", traitNames: [], signatures: [], ruleNames: [])
+
+    /// Fit rule names in file order, then engagement rule names (the rules `top_rules` can name), and each
+    /// one's place in the names' `String` order (equal names, equal rank).
+    @exclusivity(unchecked) private(set) var topRuleNames: [String] = []
+    @exclusivity(unchecked) private(set) var topRuleRank: [Int32] = []
 
     /// Fit points in file order.
     @exclusivity(unchecked) var fitPoints: [Double] = []
@@ -165,6 +174,15 @@ final class CompiledRules: @unchecked Sendable {
         for (k, v) in eventIndex { eventTable.set(k, v) }
         for (k, v) in traitIndex { traitTable.set(k, v) }
         fitPoints = rules.fit.map(\.points)
+        topRuleNames = rules.fit.map(\.name) + rules.engagement.map(\.name)
+        topRuleRank = Array(repeating: 0, count: topRuleNames.count)
+        var rank: Int32 = 0
+        var previous: String?
+        for i in topRuleNames.indices.sorted(by: { topRuleNames[$0] < topRuleNames[$1] }) {
+            if let p = previous, p < topRuleNames[i] { rank += 1 }
+            topRuleRank[i] = rank
+            previous = topRuleNames[i]
+        }
         if let rc = rules.stages.recycle {
             recycleBelow = rc.below
             for st in rc.from where st.rawValue < 32 { recycleFromMask |= 1 << UInt32(st.rawValue) }
@@ -172,6 +190,8 @@ final class CompiledRules: @unchecked Sendable {
         for st in rules.alerts.onStages where st.rawValue < 32 { alertStageMask |= 1 << UInt32(st.rawValue) }
         nodes = .allocate(capacity: max(1, program.nodes.count))
         _ = nodes.initialize(from: program.nodes)
+        gates = .allocate(capacity: max(1, program.nodes.count))
+        _ = gates.initialize(from: (0..<program.nodes.count).map { program.gate(Int32($0)) })
         children = .allocate(capacity: max(1, program.children.count))
         _ = children.initialize(from: program.children)
         params = .allocate(capacity: max(1, rules.engagement.count))
@@ -183,6 +203,7 @@ final class CompiledRules: @unchecked Sendable {
         testsOfTrait = Array(repeating: [], count: traitNames.count)
         cacheTraitValues = Array(repeating: false, count: traitNames.count)
         for t in traitTests where !Self.isCheap(t.test) { cacheTraitValues[t.trait] = true }
+        matcher = TraitMatcher(traits: traitNames.count, uncached: cacheTraitValues.map { !$0 }, tests: traitTests)
         engagementRoots = Self.frozen(engagement)
         fitRoots = Self.frozen(fit)
         fitPointsBuf = Self.frozen(fitPoints)
@@ -208,6 +229,7 @@ final class CompiledRules: @unchecked Sendable {
     deinit {
         nodes.deallocate()
         children.deallocate()
+        gates.deallocate()
         params.deallocate()
         engagementRoots.deallocate(); fitRoots.deallocate(); fitPointsBuf.deallocate()
         stageRoots.deallocate(); traitMaskLow.deallocate()

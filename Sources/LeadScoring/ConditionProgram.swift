@@ -15,6 +15,49 @@ struct ConditionProgram {
         var within: EventDuration = 0
     }
 
+    /// What an event must offer for a condition to possibly hold: a track event among `events` (ids below 64)
+    /// or a page matching one of `pages` (page-pattern bits). `gated` false: any event may do (traits, scores,
+    /// counts). Checked before evaluating a root, so that of the rules keyed on one event name or page only
+    /// those of the event at hand are evaluated (most rules and stages are; `eval` costs a call per node).
+    struct Gate {
+        var gated = false
+        var events: UInt64 = 0
+        var pages: UInt64 = 0
+
+        @inline(__always) func admits(event: Int, pageBits: UInt64) -> Bool {
+            !gated || (event >= 0 && event < 64 && events & (1 << UInt64(event)) != 0) || pages & pageBits != 0
+        }
+    }
+
+    /// The gate of node `i`: a necessary condition, never a sufficient one.
+    func gate(_ i: Int32) -> Gate {
+        let n = nodes[Int(i)]
+        switch n.op {
+        case .event: return n.a < 64 ? Gate(gated: true, events: 1 << UInt64(n.a)) : Gate()
+        case .page: return Gate(gated: true, pages: 1 << UInt64(n.a))
+        case .never: return Gate(gated: true)
+        case .traitBit, .scoreTotal, .scoreFit, .scoreEngagement, .count, .not: return Gate()
+        case .all:
+            // Every child must hold: each gated child's gate applies, so their intersection does.
+            var g = Gate()
+            for k in 0..<Int(n.b) {
+                let c = gate(children[Int(n.a) + k])
+                guard c.gated else { continue }
+                if g.gated { g.events &= c.events; g.pages &= c.pages } else { g = c }
+            }
+            return g
+        case .any:
+            // One child must hold: gated only when every child is, by the union of their gates.
+            var g = Gate(gated: true)
+            for k in 0..<Int(n.b) {
+                let c = gate(children[Int(n.a) + k])
+                guard c.gated else { return Gate() }
+                g.events |= c.events; g.pages |= c.pages
+            }
+            return g
+        }
+    }
+
     private(set) var nodes: [Node] = []
     private(set) var children: [Int32] = []
 

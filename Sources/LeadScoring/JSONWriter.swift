@@ -73,16 +73,11 @@ public struct JSONWriter: Sendable {
     }
 
     static func appendUnsigned(_ v: UInt64, to bytes: inout [UInt8]) {
-        if v == 0 { bytes.append(0x30); return }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        var v = v
-        withUnsafeMutableBytes(of: &digits) { d in
-            while v > 0 { d[n] = UInt8(v % 10) + 0x30; v /= 10; n += 1 }
-            var i = n - 1
-            while i >= 0 { bytes.append(d[i]); i -= 1 }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { d in
+            var k = 20
+            var v = v
+            repeat { k -= 1; d[k] = UInt8(v % 10) + 0x30; v /= 10 } while v > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: d[k..<20]))
         }
     }
 
@@ -105,19 +100,21 @@ public struct JSONWriter: Sendable {
         }
         let n = Int64(scaled)
         if n == 0 { bytes.append(0x30); return }
-        if n < 0 { bytes.append(0x2D) }
-        let m = n.magnitude
-        appendUnsigned(m / 1_000_000, to: &bytes)
-        var frac = m % 1_000_000
-        if frac != 0 {
-            bytes.append(0x2E)
-            var width = 6
-            while frac % 10 == 0 { frac /= 10; width -= 1 }
-            // leading zeros of the fraction
-            var p: UInt64 = 1
-            for _ in 1..<width { p *= 10 }
-            while p > frac { bytes.append(0x30); p /= 10 }
-            appendUnsigned(frac, to: &bytes)
+        // Written backwards into a stack buffer, appended once: this runs six times per record.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { b in
+            var k = 32
+            let m = n.magnitude
+            var frac = m % 1_000_000
+            if frac != 0 {
+                var width = 6
+                while frac % 10 == 0 { frac /= 10; width -= 1 }
+                for _ in 0..<width { k -= 1; b[k] = UInt8(frac % 10) + 0x30; frac /= 10 }   // leading zeros included
+                k -= 1; b[k] = 0x2E
+            }
+            var whole = m / 1_000_000
+            repeat { k -= 1; b[k] = UInt8(whole % 10) + 0x30; whole /= 10 } while whole > 0
+            if n < 0 { k -= 1; b[k] = 0x2D }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[k..<32]))
         }
     }
 
@@ -136,6 +133,23 @@ public struct JSONWriter: Sendable {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         if m <= 2 { y += 1 }
+        if y >= 0 && y <= 9999 {
+            // The common case in one stack buffer and one append (every record has one or two times).
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { b in
+                func put(_ v: Int64, _ at: Int, _ w: Int) {
+                    var v = v
+                    var k = at + w - 1
+                    while k >= at { b[k] = UInt8(v % 10) + 0x30; v /= 10; k -= 1 }
+                }
+                put(y, 0, 4); b[4] = 0x2D; put(m, 5, 2); b[7] = 0x2D; put(d, 8, 2); b[10] = 0x54
+                put(msOfDay / 3_600_000, 11, 2); b[13] = 0x3A
+                put(msOfDay / 60_000 % 60, 14, 2); b[16] = 0x3A
+                put(msOfDay / 1000 % 60, 17, 2); b[19] = 0x2E
+                put(msOfDay % 1000, 20, 3); b[23] = 0x5A
+                bytes.append(contentsOf: UnsafeBufferPointer(b))
+            }
+            return
+        }
         func pad(_ v: Int64, _ w: Int) {
             var div: Int64 = 1
             for _ in 1..<w { div *= 10 }

@@ -232,7 +232,13 @@ struct EngineCore {
                 guard t >= c.traitTime(ti) else { return }
                 c.setTraitTime(ti, t, traits: compiled.traitCount)
                 if compiled.traitTestCount <= 64 {
-                    let bits = (c.traitBitsLow & ~compiled.traitMaskLow[ti]) | traitValueBits(ti, value).low
+                    let valueBits: UInt64
+                    if !compiled.cacheTraitValues[ti], let m = compiled.matcher, let b = m.lowBits(ti, value) {
+                        valueBits = b
+                    } else {
+                        valueBits = traitValueBits(ti, value).low
+                    }
+                    let bits = (c.traitBitsLow & ~compiled.traitMaskLow[ti]) | valueBits
                     if bits != c.traitBitsLow { c.traitBitsLow = bits; traitsChanged = true }
                 } else {
                     let old = c.traitBits
@@ -250,7 +256,7 @@ struct EngineCore {
             var fit = 0.0
             var mask: UInt32 = 0
             let roots = compiled.fitRoots, points = compiled.fitPointsBuf
-            for i in 0..<roots.count where compiled.eval(roots[i], ctx, c, sc) {
+            for i in 0..<roots.count where compiled.evalRoot(roots[i], ctx, c, sc) {
                 fit += points[i]
                 if i < 32 { mask |= 1 << UInt32(i) }
             }
@@ -266,7 +272,7 @@ struct EngineCore {
             let before = Scores(fit: c.fit, engagement: e0, total: compiled.clamp(c.fit + e0))
             var fired = RuleBits()
             let params = compiled.params
-            for ri in 0..<engagementRoots.count where compiled.eval(engagementRoots[ri], ctx, c, before) {
+            for ri in 0..<engagementRoots.count where compiled.evalRoot(engagementRoots[ri], ctx, c, before) {
                 let p = params[ri]
                 // Firings older than the rule's horizon count as forgotten whether or not they were pruned
                 // yet, so results never depend on when pruning ran (checkpoint restore included).
@@ -307,14 +313,14 @@ struct EngineCore {
         var entered: UInt32 = 0
         let prevStage = c.stage
         var alertsAllowed = true
-        if c.stage != .disqualified, compiled.disqualifyWhen >= 0, compiled.eval(compiled.disqualifyWhen, ctx, c, after) {
+        if c.stage != .disqualified, compiled.disqualifyWhen >= 0, compiled.evalRoot(compiled.disqualifyWhen, ctx, c, after) {
             emitStage(c, ci, from: c.stage, to: .disqualified, event, trigger: &trigger, into: &out)
             c.stage = .disqualified
             alertsAllowed = false
         } else {
             var proceed = true
             if c.stage == .disqualified {
-                if compiled.disqualifyUntil >= 0, compiled.eval(compiled.disqualifyUntil, ctx, c, after) {
+                if compiled.disqualifyUntil >= 0, compiled.evalRoot(compiled.disqualifyUntil, ctx, c, after) {
                     emitStage(c, ci, from: .disqualified, to: .lead, event, trigger: &trigger, into: &out)
                     c.stage = .lead
                     entered |= 1 << UInt32(Stage.lead.rawValue)
@@ -329,7 +335,7 @@ struct EngineCore {
                 var r = Stage.funnel.count - 1
                 while r > c.stage.rawValue {
                     let cond = compiled.stageRoots[r]
-                    if cond >= 0, compiled.eval(cond, ctx, c, after) { target = Stage(rawValue: r); break }
+                    if cond >= 0, compiled.evalRoot(cond, ctx, c, after) { target = Stage(rawValue: r); break }
                     r -= 1
                 }
                 if let target {
@@ -415,7 +421,7 @@ struct EngineCore {
         Self.fill(&trigger, from: event)
         let at = at ?? c.newest
         let id = Self.recordId(c.id, ":stage:", from.name, ">", to.name, ":", trigger.messageId)
-        var w = JSONWriter(capacity: 384)
+        var w = JSONWriter(capacity: 768)
         w.raw("{\"id\":"); w.string(id)
         w.raw(",\"type\":\"stage_changed\",\"contact_id\":"); w.string(c.id)
         w.raw(",\"from\":"); w.string(from.name)
@@ -464,7 +470,7 @@ struct EngineCore {
             id = Self.recordId(c.id, ":alert:intent:", ruleName!, ":", trigger.messageId)
         }
         let s = compiled.scores(c, at: at)
-        var w = JSONWriter(capacity: 384)
+        var w = JSONWriter(capacity: 768)
         w.raw("{\"id\":"); w.string(id)
         w.raw(",\"type\":\"hot_lead\",\"contact_id\":"); w.string(c.id)
         if let ruleName { w.raw(",\"reason\":\"intent\",\"rule\":"); w.string(ruleName) } else { w.raw(",\"reason\":\"stage\"") }

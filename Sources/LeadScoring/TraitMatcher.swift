@@ -1,0 +1,209 @@
+/// The atomic tests of the traits whose values are not cached (`CompiledRules.cacheTraitValues` false: e-mail
+/// addresses and head counts, whose tests are all comparisons, short lists and literal-set patterns), in a
+/// flat form applied to a value's bytes.
+///
+/// Why: those values rarely repeat, so every identify carrying them ran the generic `holds` on a `String`
+/// made for the purpose, copying each test (an enum holding arrays and regexes) on the way — 8 % of the
+/// engine's instructions on the bench stream, more than half of it for the trait everybody has (e-mail).
+/// Here a value is compared where it is, with no allocation and no reference counting.
+///
+/// Exactly `holds`: for texts only when they are ASCII (`String` equality is canonical equivalence and
+/// `Regex` folds Unicode case; for ASCII both are plain byte comparisons). `lowBits` returns nil for anything
+/// else, and the caller takes the `String` path. Built only when all test bits are below 64.
+final class TraitMatcher: @unchecked Sendable {
+    private enum Op: UInt8 {
+        /// Any non-null value.
+        case exists
+        /// A text equal to literal `a` (bytes of the pool).
+        case text
+        /// A number equal to `lo`.
+        case number
+        /// A bool equal to `flag`.
+        case bool
+        /// A number within [lo − 1e-9, hi + 1e-9] (an open side: `hasLo`/`hasHi` false).
+        case range
+        /// A text containing one of literals `a..<a + n` (`literals` indices), ASCII-lowercased when `flag`.
+        case literalSet
+    }
+
+    private struct Test {
+        var op: Op
+        var bit: UInt8
+        var flag = false
+        var hasLo = false
+        var hasHi = false
+        /// Text: pool offset; literal set: first index into `literals`.
+        var a: Int32 = 0
+        /// Text: byte count; literal set: number of literals.
+        var n: Int32 = 0
+        var lo = 0.0
+        var hi = 0.0
+        /// Literal set: which bytes start a literal (after lowercasing), 256 bits.
+        var first: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    }
+
+    /// Tests of trait `ti`: `tests[start[ti]..<start[ti + 1]]`.
+    private let tests: UnsafeMutableBufferPointer<Test>
+    private let start: UnsafeMutableBufferPointer<Int32>
+    /// Literal bytes (texts and literal sets), and the (offset, count) of each literal-set member.
+    private let pool: UnsafeMutableBufferPointer<UInt8>
+    private let literals: UnsafeMutableBufferPointer<(offset: Int32, count: Int32)>
+
+    /// nil when a test cannot be put in this form (a bit ≥ 64, a non-ASCII literal, a pattern that is not a
+    /// literal set) for one of the `uncached` traits.
+    init?(traits: Int, uncached: [Bool], tests entries: [CompiledRules.TraitTestEntry]) {
+        var byTrait = [[Test]](repeating: [], count: traits)
+        var pool: [UInt8] = []
+        var literals: [(offset: Int32, count: Int32)] = []
+        func text(_ s: String) -> (Int32, Int32)? {
+            let u = Array(s.utf8)
+            guard u.allSatisfy({ $0 < 0x80 }) else { return nil }
+            defer { pool += u }
+            return (Int32(pool.count), Int32(u.count))
+        }
+        func value(_ v: TraitValue, bit: UInt8) -> Test? {
+            switch v {
+            case .string(let s):
+                guard let (a, n) = text(s) else { return nil }
+                return Test(op: .text, bit: bit, a: a, n: n)
+            case .number(let d): return Test(op: .number, bit: bit, lo: d)
+            case .bool(let b): return Test(op: .bool, bit: bit, flag: b)
+            case .null, .other: return nil   // not literals of a rules file
+            }
+        }
+        for (b, e) in entries.enumerated() where uncached[e.trait] {
+            guard b < 64 else { return nil }
+            let bit = UInt8(b)
+            switch e.test {
+            case .exists: byTrait[e.trait].append(Test(op: .exists, bit: bit))
+            case .eq(let v):
+                guard let t = value(v, bit: bit) else { return nil }
+                byTrait[e.trait].append(t)
+            case .oneOf(let vs):
+                for v in vs {
+                    guard let t = value(v, bit: bit) else { return nil }
+                    byTrait[e.trait].append(t)
+                }
+            case .range(let r):
+                byTrait[e.trait].append(Test(op: .range, bit: bit, hasLo: r.gte != nil, hasHi: r.lte != nil,
+                                             lo: r.gte ?? 0, hi: r.lte ?? 0))
+            case .matches(let p):
+                guard let f = p.prefilter, f.exact else { return nil }
+                var t = Test(op: .literalSet, bit: bit, flag: f.caseInsensitive, a: Int32(literals.count),
+                             n: Int32(f.literals.count))
+                for lit in f.literals {
+                    guard let c = lit.first else { return nil }
+                    literals.append((Int32(pool.count), Int32(lit.count)))
+                    pool += lit
+                    Self.setFirst(&t.first, c)
+                }
+                byTrait[e.trait].append(t)
+            }
+        }
+        let flat = byTrait.flatMap { $0 }
+        self.tests = .allocate(capacity: max(1, flat.count))
+        _ = self.tests.initialize(from: flat)
+        self.start = .allocate(capacity: traits + 1)
+        var k: Int32 = 0
+        for ti in 0..<traits { start[ti] = k; k += Int32(byTrait[ti].count) }
+        start[traits] = k
+        self.pool = .allocate(capacity: max(1, pool.count))
+        _ = self.pool.initialize(from: pool)
+        self.literals = .allocate(capacity: max(1, literals.count))
+        _ = self.literals.initialize(from: literals)
+    }
+
+    deinit {
+        tests.deallocate(); start.deallocate(); pool.deallocate(); literals.deallocate()
+    }
+
+    private static func setFirst(_ m: inout (UInt64, UInt64, UInt64, UInt64), _ c: UInt8) {
+        let bit = UInt64(1) << UInt64(c & 63)
+        switch c >> 6 {
+        case 0: m.0 |= bit
+        case 1: m.1 |= bit
+        case 2: m.2 |= bit
+        default: m.3 |= bit
+        }
+    }
+
+    @inline(__always) private static func isFirst(_ m: (UInt64, UInt64, UInt64, UInt64), _ c: UInt8) -> Bool {
+        let w: UInt64
+        switch c >> 6 {
+        case 0: w = m.0
+        case 1: w = m.1
+        case 2: w = m.2
+        default: w = m.3
+        }
+        return w & (UInt64(1) << UInt64(c & 63)) != 0
+    }
+
+    /// The test bits of trait `ti` (one of the uncached traits) that `value` satisfies; nil when a text is not
+    /// ASCII (only the `String` form can tell then).
+    func lowBits(_ ti: Int, _ value: TraitInput) -> UInt64? {
+        let from = Int(start[ti]), to = Int(start[ti + 1])
+        var bits: UInt64 = 0
+        switch value {
+        case .text(let t):
+            guard isASCII(t) else { return nil }
+            for k in from..<to {
+                let test = tests[k]
+                switch test.op {
+                case .exists: bits |= 1 << UInt64(test.bit)
+                case .text:
+                    if bytesEqual(t, UnsafeRawBufferPointer(start: pool.baseAddress! + Int(test.a), count: Int(test.n))) {
+                        bits |= 1 << UInt64(test.bit)
+                    }
+                case .literalSet:
+                    if containsLiteral(t, test) { bits |= 1 << UInt64(test.bit) }
+                case .number, .bool, .range: break
+                }
+            }
+        case .value(let v):
+            for k in from..<to {
+                let test = tests[k]
+                let holds: Bool
+                switch (test.op, v) {
+                case (_, .null): holds = false
+                case (.exists, _): holds = true
+                case (.number, .number(let d)): holds = d == test.lo
+                case (.bool, .bool(let b)): holds = b == test.flag
+                case (.range, .number(let d)):
+                    holds = (!test.hasLo || d >= test.lo - 1e-9) && (!test.hasHi || d <= test.hi + 1e-9)
+                case (.text, .string(let s)), (.literalSet, .string(let s)):
+                    // Texts arrive as `.text`; a `.string` here would be the caller's choice: decide on its bytes.
+                    guard let r = withUTF8Bytes(s, { lowBits(ti, .text($0)) }) else { return nil }
+                    return r
+                default: holds = false
+                }
+                if holds { bits |= 1 << UInt64(test.bit) }
+            }
+        }
+        return bits
+    }
+
+    /// One of the test's literals occurs in `t` (ASCII; case-folded when the pattern is `(?i)`).
+    @inline(__always) private func containsLiteral(_ t: UnsafeRawBufferPointer, _ test: Test) -> Bool {
+        let n = t.count
+        let ci = test.flag
+        var i = 0
+        while i < n {
+            let c = ci ? PatternPrefilter.lower(t[i]) : t[i]
+            if Self.isFirst(test.first, c) {
+                for l in Int(test.a)..<Int(test.a + test.n) {
+                    let (off, m) = (Int(literals[l].offset), Int(literals[l].count))
+                    guard i + m <= n, pool[off] == c else { continue }
+                    var j = 1
+                    while j < m {
+                        let b = ci ? PatternPrefilter.lower(t[i + j]) : t[i + j]
+                        if b != pool[off + j] { break }
+                        j += 1
+                    }
+                    if j == m { return true }
+                }
+            }
+            i += 1
+        }
+        return false
+    }
+}

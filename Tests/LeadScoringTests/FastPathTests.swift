@@ -1,0 +1,151 @@
+import Testing
+@testable import LeadScoring
+
+/// The engine's shortcuts give exactly what the general code gives: trait tests on a value's bytes
+/// (`TraitMatcher`) against `CompiledRules.holds`, gated condition roots against `eval`, the allocation-free
+/// top rules against a sort of all contributions.
+@Suite struct FastPathTests {
+    typealias F = Fixtures
+
+    static func rules(fit: [FitRule], engagement: [EngagementRule] = [], enter: [Stage: Condition] = [:]) -> Rules {
+        Rules(version: "v", halfLife: 30 * F.day, scoreMin: nil, scoreMax: nil, dedupeWindow: 24 * F.hour,
+              fit: fit, engagement: engagement, stages: StageRules(enter: enter, disqualify: nil, recycle: nil),
+              grades: Grades(fitA: 30, fitB: 15, engagement1: 60, engagement2: 30),
+              alerts: AlertRules(onStages: [], onIntent: nil))
+    }
+
+    /// Every kind of cheap test, on traits whose values are not cached.
+    static let cheapTests: [(String, TraitTest)] = [
+        ("email", .matches(try! Pattern("@(gmail|yahoo|hotmail|outlook)\\."))),
+        ("email", .matches(try! Pattern("(?i)@(Example|ACME)\\.com"))),
+        ("email", .exists),
+        ("employees", .range(NumberRange(gte: 50))),
+        ("employees", .range(NumberRange(gte: 10, lte: 20))),
+        ("employees", .range(NumberRange(lte: 5))),
+        ("employees", .eq(.number(42))),
+        ("plan", .eq(.string("pro"))),
+        ("plan", .oneOf([.string("team"), .number(3), .bool(true), .string("")])),
+        ("plan", .eq(.bool(false))),
+    ]
+
+    static let values: [TraitValue] = [
+        .string("ann@gmail.com"), .string("ann@GMAIL.com"), .string("bob@acme.COM"), .string("x@example.com"),
+        .string("@gmail."), .string("gmail.com"), .string("@yahoo"), .string("pro"), .string("Pro"), .string("team"),
+        .string(""), .string("3"), .string("true"), .string("50"), .string("zoë@gmail.com"), .string("\u{212A}"),
+        .number(50), .number(50 - 1e-10), .number(49.9), .number(10), .number(20 + 1e-10), .number(5), .number(42),
+        .number(3), .number(-1), .bool(true), .bool(false), .null, .other,
+    ]
+
+    @Test func traitMatcherAgreesWithHoldsOnEveryValue() throws {
+        let fit = Self.cheapTests.enumerated().map { i, t in FitRule(name: "r\(i)", when: .trait(t.0, t.1), points: 1) }
+        let compiled = CompiledRules(Self.rules(fit: fit))
+        let matcher = try #require(compiled.matcher)
+        var decided = 0
+        for name in ["email", "employees", "plan"] {
+            let ti = try #require(compiled.traitIndex[name])
+            #expect(!compiled.cacheTraitValues[ti])
+            for v in Self.values {
+                let expected = compiled.valueBits(ti, v).low
+                if case .string(let text) = v {
+                    let got = withUTF8Bytes(text) { matcher.lowBits(ti, .text($0)) }
+                    if text.utf8.contains(where: { $0 >= 0x80 }) {
+                        #expect(got == nil, "non-ASCII \(text) is left to the String path")
+                    } else {
+                        #expect(got == expected, "trait \(name), value \(v)")
+                        decided += 1
+                    }
+                    // A String passed as a plain value is decided the same way (or left to the String path).
+                    let asValue = matcher.lowBits(ti, .value(v))
+                    #expect(asValue == nil || asValue == expected)
+                } else {
+                    #expect(matcher.lowBits(ti, .value(v)) == expected, "trait \(name), value \(v)")
+                    decided += 1
+                }
+            }
+        }
+        #expect(decided > 60)
+    }
+
+    @Test func noMatcherWhenALiteralIsNotASCII() {
+        let fit = [FitRule(name: "fr", when: .trait("country", .eq(.string("França"))), points: 1)]
+        #expect(CompiledRules(Self.rules(fit: fit)).matcher == nil)
+    }
+
+    @Test func engineScoresNonASCIITraitsThroughTheStringPath() {
+        // Canonically equivalent spellings are equal Strings: the byte form must not decide them.
+        let fit = [FitRule(name: "kelvin", when: .trait("unit", .oneOf([.string("K"), .string("x")])), points: 5)]
+        let e = PartitionEngine(rules: Self.rules(fit: fit))
+        var s = F.Stream()
+        e.feed(s.identify("a", at: F.t0, [("unit", .string("\u{212A}"))]))
+        e.feed(s.identify("b", at: F.t0, [("unit", .string("K"))]))
+        e.feed(s.identify("c", at: F.t0, [("unit", .string("k"))]))
+        #expect(e.contact("a")?.fit == 5)
+        #expect(e.contact("b")?.fit == 5)
+        #expect(e.contact("c")?.fit == 0)
+    }
+
+    @Test func gatedRootsAgreeWithEval() {
+        let p = { (s: String) in try! Pattern(s) }
+        let conds: [Condition] = [
+            .event("A"),
+            .page(p("^/pricing")),
+            .all([.event("A"), .score(.total, NumberRange(gte: 0))]),
+            .all([.score(.total, NumberRange(gte: 0)), .any([.event("A"), .event("B")])]),
+            .all([.event("A"), .event("B")]),
+            .any([.event("A"), .page(p("docs"))]),
+            .any([.event("A"), .score(.total, NumberRange(gte: 0))]),
+            .not(.event("A")),
+            .score(.total, NumberRange(gte: 0)),
+            .trait("plan", .exists),
+        ]
+        let eng = conds.enumerated().map { i, c in
+            EngagementRule(name: "e\(i)", when: c, points: 1, maxPoints: nil, limit: nil, highIntent: false)
+        }
+        let compiled = CompiledRules(Self.rules(fit: [], engagement: eng))
+        let contact = ContactState(id: "c", time: F.t0)
+        let sc = CompiledRules.Scores(fit: 0, engagement: 0, total: 0)
+        var contexts: [CompiledRules.EventContext] = [.empty]
+        for ev in 0..<compiled.eventTable.count { contexts.append(CompiledRules.EventContext(event: ev, pageBits: 0)) }
+        for bits in [UInt64(1), 2, 3] { contexts.append(CompiledRules.EventContext(event: -1, pageBits: bits)) }
+        var gatedOut = 0
+        for (i, root) in compiled.engagement.enumerated() {
+            for ctx in contexts {
+                let full = compiled.eval(root, ctx, contact, sc)
+                #expect(compiled.evalRoot(root, ctx, contact, sc) == full, "condition \(i), context \(ctx)")
+                if !compiled.gates[Int(root)].admits(event: ctx.event, pageBits: ctx.pageBits) {
+                    #expect(!full, "a gate only rules out what cannot hold")
+                    gatedOut += 1
+                }
+            }
+        }
+        #expect(gatedOut > 10, "the gates do rule out evaluations")
+        #expect(!compiled.gates[Int(compiled.engagement[6])].gated && !compiled.gates[Int(compiled.engagement[7])].gated)
+    }
+
+    @Test func topRulesAreAStableSortByMagnitudeThenName() {
+        // Equal magnitudes, names out of file order, a negative one, more than three candidates.
+        let fit = [FitRule(name: "zeta", when: .trait("t", .exists), points: 10),
+                   FitRule(name: "alpha", when: .trait("t", .exists), points: -10),
+                   FitRule(name: "mid", when: .trait("t", .exists), points: 10),
+                   FitRule(name: "small", when: .trait("t", .exists), points: 1)]
+        let eng = [EngagementRule(name: "beta", when: .event("E"), points: 10, maxPoints: nil, limit: nil, highIntent: false),
+                   EngagementRule(name: "big", when: .event("F"), points: 25, maxPoints: nil, limit: nil, highIntent: false)]
+        let e = PartitionEngine(rules: Self.rules(fit: fit, engagement: eng))
+        var s = F.Stream()
+        e.feed(s.identify("a", at: F.t0, [("t", .bool(true))]))
+        e.feed(s.track("a", "E", at: F.t0))
+        let top = e.contact("a")!.topRules
+        #expect(top.map(\.rule) == ["alpha", "beta", "mid"])
+        #expect(top.map(\.points) == [-10, 10, 10])
+        e.feed(s.track("a", "F", at: F.t0))
+        #expect(e.contact("a")!.topRules.map(\.rule) == ["big", "alpha", "beta"])
+    }
+
+    @Test func timesAreWrittenInFullForEveryYear() {
+        #expect(JSONWriter.formatTime(0) == "1970-01-01T00:00:00.000Z")
+        #expect(JSONWriter.formatTime(F.t0 + 1_999) == "2026-01-01T00:00:00.001Z")
+        #expect(JSONWriter.formatTime(253_402_300_799_999_999) == "9999-12-31T23:59:59.999Z")
+        #expect(JSONWriter.formatTime(-1) == "1969-12-31T23:59:59.999Z")
+        #expect(JSONWriter.formatTime(951_782_400_000_000 + 86_399_123_456) == "2000-02-29T23:59:59.123Z")
+    }
+}
