@@ -23,7 +23,7 @@ public struct JSONWriter: Sendable {
         var s = s
         s.withUTF8 { buf in
             // Most strings (ids, names, stages) need no escape: one bulk copy.
-            if !buf.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) {
+            if !JSONWriter.needsEscape(UnsafeRawBufferPointer(buf)) {
                 bytes.append(contentsOf: buf)
                 return
             }
@@ -42,6 +42,31 @@ public struct JSONWriter: Sendable {
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Whether some byte is `"`, `\` or a control character, eight bytes at a time (a record writes a dozen
+    /// strings, almost never with one of those).
+    @inline(__always) static func needsEscape(_ b: UnsafeRawBufferPointer) -> Bool {
+        guard let p = b.baseAddress else { return false }
+        let n = b.count
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        // A byte of w is zero ⇔ its high bit is set in (w − 1s) & ~w & 0x80s (no false positive on the first).
+        @inline(__always) func zeroByte(_ w: UInt64) -> Bool { (w &- ones) & ~w & highs != 0 }
+        var i = 0
+        while i + 8 <= n {
+            let w = (p + i).loadUnaligned(as: UInt64.self)
+            // Bytes < 0x20: (w & 0xE0s) has a zero byte; and the two characters by XOR.
+            if zeroByte(w & 0xE0E0_E0E0_E0E0_E0E0) || zeroByte(w ^ 0x2222_2222_2222_2222) || zeroByte(w ^ 0x5C5C_5C5C_5C5C_5C5C) {
+                return true
+            }
+            i += 8
+        }
+        while i < n {
+            let c = p.load(fromByteOffset: i, as: UInt8.self)
+            if c == 0x22 || c == 0x5C || c < 0x20 { return true }
+            i += 1
+        }
+        return false
+    }
 
     /// `"key":` — keys are ASCII constants.
     @inline(__always) public mutating func key(_ k: StaticString) {

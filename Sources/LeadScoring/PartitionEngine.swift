@@ -30,7 +30,7 @@ public final class PartitionEngine {
 
     /// Applies one event; appends its records (recycles due, stage changes, alert) to `out` in order.
     @inline(__always)
-    public func apply(_ event: SegmentEvent, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
+    public func apply(_ event: SegmentEvent, trigger: consuming Trigger, into out: inout [OutputRecord]) -> ApplyResult {
         core.apply(event, trigger: trigger, into: &out)
     }
 
@@ -39,13 +39,13 @@ public final class PartitionEngine {
     /// engine fills it in from the event when a record needs it. Gives exactly the records of the
     /// `SegmentEvent` form.
     @inline(__always)
-    public func apply(_ event: RawSegmentEvent, in bytes: UnsafeRawBufferPointer, trigger: Trigger,
+    public func apply(_ event: RawSegmentEvent, in bytes: UnsafeRawBufferPointer, trigger: consuming Trigger,
                       into out: inout [OutputRecord]) -> ApplyResult {
         core.apply(RawEventInput(raw: event, bytes: bytes), trigger: trigger, into: &out)
     }
 
     @inline(__always)
-    func apply<E: EngineEvent>(_ event: E, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
+    func apply<E: EngineEvent>(_ event: E, trigger: consuming Trigger, into out: inout [OutputRecord]) -> ApplyResult {
         core.apply(event, trigger: trigger, into: &out)
     }
 
@@ -134,7 +134,9 @@ struct EngineCore {
     // MARK: - apply
 
     /// Applies one event; appends its records (recycles due, stage changes, alert) to `out` in order.
-    mutating func apply<E: EngineEvent>(_ event: E, trigger: Trigger, into out: inout [OutputRecord]) -> ApplyResult {
+    /// `trigger` is consumed: the engine fills in its message id when a record needs it, and a borrowed one
+    /// would be copied for that on every event (a retain and a release of each of its strings).
+    mutating func apply<E: EngineEvent>(_ event: E, trigger: consuming Trigger, into out: inout [OutputRecord]) -> ApplyResult {
         if event.kind == .group || event.kind == .alias { ignored += 1; return .ignored }
         let hash = event.withMessageId { engineFNV1a64($0) }
         let (idHash, existing) = event.withContactId { id in
@@ -142,7 +144,6 @@ struct EngineCore {
             return (h, find(utf8: id, hash: h))
         }
         if let ci = existing, isDuplicate(ci, hash) { duplicates += 1; return .duplicate }
-        var trigger = trigger
         let t = event.timestamp
         if watermark == nil || t > watermark! {
             if !timers.isEmpty { fireDueRecycles(before: t, event, trigger: &trigger, into: &out) }

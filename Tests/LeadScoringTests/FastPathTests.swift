@@ -141,6 +141,20 @@ import Testing
         #expect(e.contact("a")!.topRules.map(\.rule) == ["big", "alpha", "beta"])
     }
 
+    @Test func escapeDetectionAgreesWithAByteByByteCheck() {
+        var rng = SeededRandom(seed: 7)
+        let alphabet: [UInt8] = [0x00, 0x1F, 0x20, 0x21, 0x22, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xDC, 0xE0, 0xFF, 0x41, 0x61]
+        for len in 0..<40 {
+            for _ in 0..<200 {
+                // Mostly plain letters, sometimes one byte from the edge cases at a random place.
+                var b = (0..<len).map { _ in UInt8(0x61 + Int(rng.next() % 26)) }
+                if len > 0 && rng.next() % 3 != 0 { b[Int(rng.next() % UInt64(len))] = alphabet[Int(rng.next() % 16)] }
+                let expected = b.contains { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }
+                #expect(b.withUnsafeBytes { JSONWriter.needsEscape($0) } == expected, "\(b)")
+            }
+        }
+    }
+
     @Test func timesAreWrittenInFullForEveryYear() {
         #expect(JSONWriter.formatTime(0) == "1970-01-01T00:00:00.000Z")
         #expect(JSONWriter.formatTime(F.t0 + 1_999) == "2026-01-01T00:00:00.001Z")
@@ -149,3 +163,4 @@ import Testing
         #expect(JSONWriter.formatTime(951_782_400_000_000 + 86_399_123_456) == "2000-02-29T23:59:59.123Z")
     }
 }
+
