@@ -271,7 +271,7 @@ struct EngineCore {
         let engagementRoots = compiled.engagementRoots
         if engagementRoots.count > 0 {
             let before = Scores(fit: c.fit, engagement: e0, total: compiled.clamp(c.fit + e0))
-            var fired = RuleBits()
+            var fired = Bits256()
             let params = compiled.params
             for ri in 0..<engagementRoots.count where compiled.evalRoot(engagementRoots[ri], ctx, c, before) {
                 let p = params[ri]

@@ -38,8 +38,8 @@ final class TraitMatcher: @unchecked Sendable {
         var n: Int32 = 0
         var lo = 0.0
         var hi = 0.0
-        /// Literal set: which bytes start a literal (after lowercasing), 256 bits.
-        var first: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        /// Literal set: which bytes start a literal (after lowercasing).
+        var first = Bits256()
     }
 
     /// Tests of trait `ti`: `tests[start[ti]..<start[ti + 1]]`.
@@ -95,7 +95,7 @@ final class TraitMatcher: @unchecked Sendable {
                     guard let c = lit.first else { return nil }
                     literals.append((Int32(pool.count), Int32(lit.count)))
                     pool += lit
-                    Self.setFirst(&t.first, c)
+                    t.first.insert(Int(c))
                 }
                 byTrait[e.trait].append(t)
             }
@@ -115,27 +115,6 @@ final class TraitMatcher: @unchecked Sendable {
 
     deinit {
         tests.deallocate(); start.deallocate(); pool.deallocate(); literals.deallocate()
-    }
-
-    private static func setFirst(_ m: inout (UInt64, UInt64, UInt64, UInt64), _ c: UInt8) {
-        let bit = UInt64(1) << UInt64(c & 63)
-        switch c >> 6 {
-        case 0: m.0 |= bit
-        case 1: m.1 |= bit
-        case 2: m.2 |= bit
-        default: m.3 |= bit
-        }
-    }
-
-    @inline(__always) private static func isFirst(_ m: (UInt64, UInt64, UInt64, UInt64), _ c: UInt8) -> Bool {
-        let w: UInt64
-        switch c >> 6 {
-        case 0: w = m.0
-        case 1: w = m.1
-        case 2: w = m.2
-        default: w = m.3
-        }
-        return w & (UInt64(1) << UInt64(c & 63)) != 0
     }
 
     /// The test bits of trait `ti` (one of the uncached traits) that `value` satisfies; nil when a text is not
@@ -189,7 +168,7 @@ final class TraitMatcher: @unchecked Sendable {
         var i = 0
         while i < n {
             let c = ci ? PatternPrefilter.lower(t[i]) : t[i]
-            if Self.isFirst(test.first, c) {
+            if test.first.contains(Int(c)) {
                 for l in Int(test.a)..<Int(test.a + test.n) {
                     let (off, m) = (Int(literals[l].offset), Int(literals[l].count))
                     guard i + m <= n, pool[off] == c else { continue }

@@ -1,6 +1,7 @@
-/// A set of engagement rule indices (at most 255 rules, `Limits`), on the stack: the rules one event fires,
-/// collected before any is awarded, then visited in rule order.
-struct RuleBits {
+/// A set of numbers 0–255 on the stack (four words, no allocation). For the rules one event fires (at most
+/// 255 engagement rules, `Limits`), collected before any is awarded and then visited in rule order, and for
+/// the bytes that start a literal (`TraitMatcher`).
+struct Bits256 {
     private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
     @inline(__always) mutating func insert(_ i: Int) {
@@ -11,6 +12,17 @@ struct RuleBits {
         case 2: words.2 |= bit
         default: words.3 |= bit
         }
+    }
+
+    @inline(__always) func contains(_ i: Int) -> Bool {
+        let w: UInt64
+        switch i >> 6 {
+        case 0: w = words.0
+        case 1: w = words.1
+        case 2: w = words.2
+        default: w = words.3
+        }
+        return w & (UInt64(1) << UInt64(i & 63)) != 0
     }
 
     /// Each member in increasing order.
