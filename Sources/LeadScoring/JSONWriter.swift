@@ -158,34 +158,29 @@ public struct JSONWriter: Sendable {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         if m <= 2 { y += 1 }
-        if y >= 0 && y <= 9999 {
-            // The common case in one stack buffer and one append (every record has one or two times).
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { b in
-                func put(_ v: Int64, _ at: Int, _ w: Int) {
-                    var v = v
-                    var k = at + w - 1
-                    while k >= at { b[k] = UInt8(v % 10) + 0x30; v /= 10; k -= 1 }
-                }
-                put(y, 0, 4); b[4] = 0x2D; put(m, 5, 2); b[7] = 0x2D; put(d, 8, 2); b[10] = 0x54
-                put(msOfDay / 3_600_000, 11, 2); b[13] = 0x3A
-                put(msOfDay / 60_000 % 60, 14, 2); b[16] = 0x3A
-                put(msOfDay / 1000 % 60, 17, 2); b[19] = 0x2E
-                put(msOfDay % 1000, 20, 3); b[23] = 0x5A
-                bytes.append(contentsOf: UnsafeBufferPointer(b))
+        // One stack buffer, one append (every record has one or two times). Years outside 0000–9999 (not
+        // reachable from ISO-8601 input) get a sign and as many digits as they need.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { b in
+            var k = 0
+            func put(_ v: Int64, _ w: Int) {
+                var v = v
+                var j = k + w - 1
+                while j >= k { b[j] = UInt8(v % 10) + 0x30; v /= 10; j -= 1 }
+                k += w
             }
-            return
+            func sep(_ c: UInt8) { b[k] = c; k += 1 }
+            if y < 0 { sep(0x2D) }
+            let year = y.magnitude
+            var width = 4
+            var limit: UInt64 = 10_000
+            while year >= limit && width < 19 { width += 1; limit *= 10 }
+            put(Int64(year), width); sep(0x2D); put(m, 2); sep(0x2D); put(d, 2); sep(0x54)
+            put(msOfDay / 3_600_000, 2); sep(0x3A)
+            put(msOfDay / 60_000 % 60, 2); sep(0x3A)
+            put(msOfDay / 1000 % 60, 2); sep(0x2E)
+            put(msOfDay % 1000, 3); sep(0x5A)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[0..<k]))
         }
-        func pad(_ v: Int64, _ w: Int) {
-            var div: Int64 = 1
-            for _ in 1..<w { div *= 10 }
-            var v = v
-            while div > 0 { bytes.append(UInt8(v / div) + 0x30); v %= div; div /= 10 }
-        }
-        pad(y, 4); bytes.append(0x2D); pad(m, 2); bytes.append(0x2D); pad(d, 2); bytes.append(0x54)
-        pad(msOfDay / 3_600_000, 2); bytes.append(0x3A)
-        pad(msOfDay / 60_000 % 60, 2); bytes.append(0x3A)
-        pad(msOfDay / 1000 % 60, 2); bytes.append(0x2E)
-        pad(msOfDay % 1000, 3); bytes.append(0x5A)
     }
 
     /// The `at` text of a record, for logs and reports.

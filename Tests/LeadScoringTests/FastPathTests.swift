@@ -161,6 +161,10 @@ import Testing
         #expect(JSONWriter.formatTime(253_402_300_799_999_999) == "9999-12-31T23:59:59.999Z")
         #expect(JSONWriter.formatTime(-1) == "1969-12-31T23:59:59.999Z")
         #expect(JSONWriter.formatTime(951_782_400_000_000 + 86_399_123_456) == "2000-02-29T23:59:59.123Z")
+        // Beyond four-digit years (no ISO-8601 input gives them): a sign and every digit, never a wrong one.
+        #expect(JSONWriter.formatTime(253_402_300_800_000_000) == "10000-01-01T00:00:00.000Z")
+        #expect(JSONWriter.formatTime(-62_135_596_800_000_001) == "0000-12-31T23:59:59.999Z")
+        #expect(JSONWriter.formatTime(-62_167_219_200_000_001) == "-0001-12-31T23:59:59.999Z")
     }
 }
 
