@@ -20,7 +20,7 @@ final class TraitMatcher: @unchecked Sendable {
         case number
         /// A bool equal to `flag`.
         case bool
-        /// A number within [lo − 1e-9, hi + 1e-9] (an open side: `hasLo`/`hasHi` false).
+        /// A number within `range` (`CompiledRules.inRange`, with its tolerance).
         case range
         /// A text containing one of literals `a..<a + n` (`literals` indices), ASCII-lowercased when `flag`.
         case literalSet
@@ -30,14 +30,13 @@ final class TraitMatcher: @unchecked Sendable {
         var op: Op
         var bit: UInt8
         var flag = false
-        var hasLo = false
-        var hasHi = false
         /// Text: pool offset; literal set: first index into `literals`.
         var a: Int32 = 0
         /// Text: byte count; literal set: number of literals.
         var n: Int32 = 0
+        /// Number: the value; range: unused.
         var lo = 0.0
-        var hi = 0.0
+        var range = NumberRange()
         /// Literal set: which bytes start a literal (after lowercasing).
         var first = Bits256()
     }
@@ -85,8 +84,7 @@ final class TraitMatcher: @unchecked Sendable {
                     byTrait[e.trait].append(t)
                 }
             case .range(let r):
-                byTrait[e.trait].append(Test(op: .range, bit: bit, hasLo: r.gte != nil, hasHi: r.lte != nil,
-                                             lo: r.gte ?? 0, hi: r.lte ?? 0))
+                byTrait[e.trait].append(Test(op: .range, bit: bit, range: r))
             case .matches(let p):
                 guard let f = p.prefilter, f.exact else { return nil }
                 var t = Test(op: .literalSet, bit: bit, flag: f.caseInsensitive, a: Int32(literals.count),
@@ -147,8 +145,7 @@ final class TraitMatcher: @unchecked Sendable {
                 case (.exists, _): holds = true
                 case (.number, .number(let d)): holds = d == test.lo
                 case (.bool, .bool(let b)): holds = b == test.flag
-                case (.range, .number(let d)):
-                    holds = (!test.hasLo || d >= test.lo - 1e-9) && (!test.hasHi || d <= test.hi + 1e-9)
+                case (.range, .number(let d)): holds = CompiledRules.inRange(d, test.range)
                 case (.text, .string(let s)), (.literalSet, .string(let s)):
                     // Texts arrive as `.text`; a `.string` here would be the caller's choice: decide on its bytes.
                     guard let r = withUTF8Bytes(s, { lowBits(ti, .text($0)) }) else { return nil }
