@@ -14,6 +14,14 @@ struct PatternPrefilter: Sendable {
     let caseInsensitive: Bool
     /// The literals are everything the pattern matches (not just a necessary part of it).
     let exact: Bool
+    /// The literals laid end to end, each at `ranges[k]`, and the set of their first bytes: the form
+    /// `containsAny` searches (`TraitMatcher` copies it into its own pool).
+    let pool: [UInt8]
+    let ranges: [LiteralRange]
+    let first: Bits256
+
+    /// Where one literal is in a pool of bytes.
+    typealias LiteralRange = (offset: Int32, count: Int32)
 
     /// What the literals alone say about a text.
     enum Verdict { case noMatch, match, unknown }
@@ -32,6 +40,13 @@ struct PatternPrefilter: Sendable {
         exact = whole != nil
         literals = (whole ?? set).map { lit in ci ? lit.map(PatternPrefilter.lower) : lit }
             .sorted { $0.lexicographicallyPrecedes($1) }
+        var pool: [UInt8] = [], ranges: [LiteralRange] = [], first = Bits256()
+        for lit in literals {
+            ranges.append((Int32(pool.count), Int32(lit.count)))
+            pool += lit
+            first.insert(Int(lit[0]))
+        }
+        self.pool = pool; self.ranges = ranges; self.first = first
     }
 
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
@@ -44,27 +59,42 @@ struct PatternPrefilter: Sendable {
     /// `noMatch` when the regex certainly does not match `text`; `match` when it certainly does (exact
     /// prefilter); `unknown` when the regex has to decide (non-ASCII text, or a literal found by a
     /// necessary-only set).
-    func verdict(_ text: String) -> Verdict {
-        var text = text
-        return text.withUTF8 { t in
-            for b in t where b >= 0x80 { return .unknown }          // non-ASCII: no shortcut
-            for lit in literals where Self.contains(t, lit, caseInsensitive) { return exact ? .match : .unknown }
-            return .noMatch
+    func verdict(_ text: String) -> Verdict { withUTF8Bytes(text) { verdict(utf8: $0) } }
+
+    /// The same for a text's UTF-8.
+    func verdict(utf8 t: UnsafeRawBufferPointer) -> Verdict {
+        guard isASCII(t) else { return .unknown }                 // non-ASCII: no shortcut
+        let found = pool.withUnsafeBufferPointer { p in
+            ranges.withUnsafeBufferPointer { r in
+                Self.containsAny(t, pool: p.baseAddress!, literals: r, first: first, caseInsensitive: caseInsensitive)
+            }
         }
+        return found ? (exact ? .match : .unknown) : .noMatch
     }
 
-    private static func contains(_ t: UnsafeBufferPointer<UInt8>, _ lit: [UInt8], _ ci: Bool) -> Bool {
-        let n = t.count, m = lit.count
-        if m > n { return false }
+    /// One of `literals` (ranges of `pool`, lower-cased when `ci`) occurs in the ASCII text `t`, ASCII-lowercased
+    /// first when `ci`. `first` holds the literals' first bytes: most positions are passed over on one test.
+    /// The one search of both `verdict` and `TraitMatcher` (which keeps its literals in its own pool).
+    @inline(__always)
+    static func containsAny(_ t: UnsafeRawBufferPointer, pool: UnsafePointer<UInt8>,
+                            literals: UnsafeBufferPointer<LiteralRange>, first: Bits256, caseInsensitive ci: Bool) -> Bool {
+        let n = t.count
         var i = 0
-        while i + m <= n {
-            var j = 0
-            while j < m {
-                let c = ci ? lower(t[i + j]) : t[i + j]
-                if c != lit[j] { break }
-                j += 1
+        while i < n {
+            let c = ci ? lower(t[i]) : t[i]
+            if first.contains(Int(c)) {
+                for (offset, count) in literals {
+                    let (off, m) = (Int(offset), Int(count))
+                    guard i + m <= n, pool[off] == c else { continue }
+                    var j = 1
+                    while j < m {
+                        let b = ci ? lower(t[i + j]) : t[i + j]
+                        if b != pool[off + j] { break }
+                        j += 1
+                    }
+                    if j == m { return true }
+                }
             }
-            if j == m { return true }
             i += 1
         }
         return false

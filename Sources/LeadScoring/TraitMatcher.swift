@@ -46,14 +46,14 @@ final class TraitMatcher: @unchecked Sendable {
     private let start: UnsafeMutableBufferPointer<Int32>
     /// Literal bytes (texts and literal sets), and the (offset, count) of each literal-set member.
     private let pool: UnsafeMutableBufferPointer<UInt8>
-    private let literals: UnsafeMutableBufferPointer<(offset: Int32, count: Int32)>
+    private let literals: UnsafeMutableBufferPointer<PatternPrefilter.LiteralRange>
 
     /// nil when a test cannot be put in this form (a bit ≥ 64, a non-ASCII literal, a pattern that is not a
     /// literal set) for one of the `uncached` traits.
     init?(traits: Int, uncached: [Bool], tests entries: [CompiledRules.TraitTestEntry]) {
         var byTrait = [[Test]](repeating: [], count: traits)
         var pool: [UInt8] = []
-        var literals: [(offset: Int32, count: Int32)] = []
+        var literals: [PatternPrefilter.LiteralRange] = []
         func text(_ s: String) -> (Int32, Int32)? {
             let u = Array(s.utf8)
             guard u.allSatisfy({ $0 < 0x80 }) else { return nil }
@@ -87,15 +87,11 @@ final class TraitMatcher: @unchecked Sendable {
                 byTrait[e.trait].append(Test(op: .range, bit: bit, range: r))
             case .matches(let p):
                 guard let f = p.prefilter, f.exact else { return nil }
-                var t = Test(op: .literalSet, bit: bit, flag: f.caseInsensitive, a: Int32(literals.count),
-                             n: Int32(f.literals.count))
-                for lit in f.literals {
-                    guard let c = lit.first else { return nil }
-                    literals.append((Int32(pool.count), Int32(lit.count)))
-                    pool += lit
-                    t.first.insert(Int(c))
-                }
-                byTrait[e.trait].append(t)
+                let base = Int32(pool.count)
+                byTrait[e.trait].append(Test(op: .literalSet, bit: bit, flag: f.caseInsensitive, a: Int32(literals.count),
+                                             n: Int32(f.ranges.count), first: f.first))
+                literals += f.ranges.map { ($0.offset + base, $0.count) }
+                pool += f.pool
             }
         }
         let flat = byTrait.flatMap { $0 }
@@ -160,26 +156,8 @@ final class TraitMatcher: @unchecked Sendable {
 
     /// One of the test's literals occurs in `t` (ASCII; case-folded when the pattern is `(?i)`).
     @inline(__always) private func containsLiteral(_ t: UnsafeRawBufferPointer, _ test: Test) -> Bool {
-        let n = t.count
-        let ci = test.flag
-        var i = 0
-        while i < n {
-            let c = ci ? PatternPrefilter.lower(t[i]) : t[i]
-            if test.first.contains(Int(c)) {
-                for l in Int(test.a)..<Int(test.a + test.n) {
-                    let (off, m) = (Int(literals[l].offset), Int(literals[l].count))
-                    guard i + m <= n, pool[off] == c else { continue }
-                    var j = 1
-                    while j < m {
-                        let b = ci ? PatternPrefilter.lower(t[i + j]) : t[i + j]
-                        if b != pool[off + j] { break }
-                        j += 1
-                    }
-                    if j == m { return true }
-                }
-            }
-            i += 1
-        }
-        return false
+        PatternPrefilter.containsAny(t, pool: UnsafePointer(pool.baseAddress!),
+                                     literals: UnsafeBufferPointer(rebasing: literals[Int(test.a)..<Int(test.a + test.n)]),
+                                     first: test.first, caseInsensitive: test.flag)
     }
 }
