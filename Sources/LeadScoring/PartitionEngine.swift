@@ -155,7 +155,7 @@ struct EngineCore {
             contacts.append(ContactState(id: event.contactIdString(), time: t))
             insertIndex(ci, hash: idHash)
         }
-        process(&contacts[Int(ci)], ci, event, hash: hash, trigger: &trigger, into: &out)
+        process(&contacts[Int(ci)], ci, event, hash: hash, isNew: existing == nil, trigger: &trigger, into: &out)
         markDirty(ci)
         eventsScored += 1
         return .scored
@@ -215,7 +215,9 @@ struct EngineCore {
         return bits
     }
 
-    private mutating func process<E: EngineEvent>(_ c: inout ContactState, _ ci: Int32, _ event: E, hash: UInt64,
+    /// `isNew`: the contact was created for this event, so its fit is evaluated even when no trait test's
+    /// result changes (rules like `not: { trait: … }` hold for a contact without traits).
+    private mutating func process<E: EngineEvent>(_ c: inout ContactState, _ ci: Int32, _ event: E, hash: UInt64, isNew: Bool,
                          trigger: inout Trigger, into out: inout [OutputRecord]) {
         let t = event.timestamp
         if t > c.newest {
@@ -252,7 +254,7 @@ struct EngineCore {
         }
         // Engagement before this event's firings (traits and fit do not change it): summed once.
         let e0 = c.engagement
-        if traitsChanged || compiled.fitNeedsEveryEvent {
+        if traitsChanged || isNew || compiled.fitNeedsEveryEvent {
             let sc = Scores(fit: c.fit, engagement: e0, total: compiled.clamp(c.fit + e0))
             var fit = 0.0
             var mask: UInt32 = 0

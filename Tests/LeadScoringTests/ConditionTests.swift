@@ -36,6 +36,23 @@ import Testing
         #expect(e.view("d").fit == 2 + 4 + 32)
     }
 
+    /// A fit rule that holds without traits (`not`) counts from the contact's first event, whatever it is —
+    /// not only once some trait test's result changes.
+    @Test func fitRuleHoldingWithoutTraitsCountsFromTheFirstEvent() throws {
+        let fit = [FitRule(name: "not-student", when: .not(.trait("title", .matches(try Pattern("(?i)student")))), points: 10)]
+        let e = PartitionEngine(rules: F.minimal(fit: fit))
+        var s = F.Stream()
+        e.feed(s.track("a", "Anything", at: F.t0))                                   // no traits at all
+        #expect(e.view("a").fit == 10)
+        #expect(e.view("a").topRules.map { $0.rule } == ["not-student"])
+        e.feed(s.identify("b", at: F.t0, [("title", .string("CTO"))]))               // a trait no test matches
+        #expect(e.view("b").fit == 10)
+        e.feed(s.identify("b", at: F.t0 + 1, [("title", .string("Student"))]))
+        #expect(e.view("b").fit == 0)
+        e.feed(s.identify("c", at: F.t0, [("title", .string("PhD student"))]))      // fails from the start
+        #expect(e.view("c").fit == 0)
+    }
+
     @Test func latestTraitValueWinsByEventTimeAndArrivalOnTies() {
         let fit = [FitRule(name: "pro", when: .trait("plan", .eq(.string("Pro"))), points: 10)]
         let e = PartitionEngine(rules: F.minimal(fit: fit))
