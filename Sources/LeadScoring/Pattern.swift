@@ -16,7 +16,10 @@ public struct Pattern: @unchecked Sendable {
     /// Throws when the expression does not compile; the message is shown to the rules author.
     public init(_ source: String) throws {
         self.source = source
-        self.regex = try Regex(source)
+        // `\b` as in the common dialects (PCRE, RE2, JavaScript, Python): a boundary between a word character
+        // and anything else. Swift's default (Unicode default word boundaries) finds none in "VP.Sales" or
+        // "CEO's", so `\b(vp|ceo)\b` would miss those titles.
+        self.regex = try Regex(source).wordBoundaryKind(.simple)
         self.prefilter = PatternPrefilter(source)
     }
 

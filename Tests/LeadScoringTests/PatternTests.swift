@@ -10,3 +10,18 @@ import Testing
     #expect(!(try Pattern("^/pricing").search("/docs/pricing")))
     #expect(try Pattern("(?i)student|étudiant").search("Étudiant en master"))
 }
+
+/// `\b` is the common dialects' word boundary (word character next to a non-word character), not Unicode's
+/// default word boundaries, under which "VP.Sales" and "CEO's" are single words.
+@Test func wordBoundaryIsTheCommonDialects() throws {
+    let p = try Pattern("(?i)\\b(head|vp|ceo)\\b")
+    for title in ["VP.Sales", "CEO's office", "Head-of-Sales", "vp, sales", "(CEO)", "Chief/VP"] {
+        #expect(p.search(title), "\(title)")
+    }
+    for title in ["VPN admin", "Overhead", "ceo1", "Headcount planner", "vp_sales"] {
+        #expect(!p.search(title), "\(title)")
+    }
+    // Letters beyond ASCII are word characters: no boundary inside "étudiant", one around it.
+    #expect(try Pattern("\\bétudiant\\b").search("un étudiant."))
+    #expect(!(try Pattern("\\btudiant").search("étudiant")))
+}
