@@ -45,7 +45,7 @@ public enum HTTPServer {
             return text(r.ready ? .ok : .serviceUnavailable, (r.ready ? "ready: " : "not ready: ") + r.reason + "\n")
         }
         router.get("/contacts/{id}") { _, context -> Response in
-            let id = context.parameters.get("id") ?? ""
+            let id = percentDecoded(context.parameters.get("id") ?? "")
             switch status.lookupContact(id) {
             case .found(let json):
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
@@ -59,6 +59,34 @@ public enum HTTPServer {
             }
         }
         return router
+    }
+
+    /// A path segment with its `%XX` escapes decoded (RFC 3986), so that ids with a space, a slash or
+    /// non-ASCII letters can be asked for; the router hands the segment over as it arrived. `+` stays a plus
+    /// (it means a space only in form-encoded queries). A `%` not followed by two hex digits is kept as is;
+    /// bytes that are not UTF-8 after decoding are repaired (such an id cannot exist: ids are JSON strings).
+    static func percentDecoded(_ segment: String) -> String {
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return segment }
+        func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x41...0x46: c - 0x41 + 10
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
+        let u = Array(segment.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count)
+        var i = 0
+        while i < u.count {
+            if u[i] == UInt8(ascii: "%"), i + 2 < u.count, let h = hex(u[i + 1]), let l = hex(u[i + 2]) {
+                out.append(h << 4 | l); i += 3
+            } else {
+                out.append(u[i]); i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func text(_ s: HTTPResponse.Status, _ body: String) -> Response {

@@ -23,6 +23,7 @@ private final class FakeDaemon: DaemonStatusProvider, @unchecked Sendable {
         switch id {
         case "c1":
             return .found(Array(#"{"contact_id":"c1","stage":"mql","score":{"total":57.5,"fit":10,"engagement":47.5},"grade":"C2","top_rules":[],"as_of":"2026-01-02T00:50:00.000Z","last_event_at":"2026-01-02T00:50:00.000Z","partition":0}"#.utf8))
+        case "a b/ü+c": return .found(Array(#"{"contact_id":"a b/ü+c"}"#.utf8))
         case "elsewhere": return .ownedElsewhere(partition: 3, owner: "leadscored-1:9464")
         case "restoring": return .notReady("partition 2 restoring")
         default: return .unknown
@@ -117,6 +118,12 @@ func parsePrometheus(_ text: String) throws -> [String: Double] {
         #expect(unknown.body == #"{"error":"unknown contact"}"#)
         #expect(found.body.hasPrefix(#"{"contact_id":"c1""#))
 
+        // The id is percent-decoded: a space, a slash, non-ASCII; `+` stays a plus.
+        let escaped = try await get(base + "/contacts/a%20b%2F%C3%BC+c")
+        #expect(escaped.status == 200)
+        #expect(escaped.body == #"{"contact_id":"a b/ü+c"}"#)
+        #expect(try await get(base + "/contacts/a%20b%2F%C3%BC%2Bc").status == 200)
+
         let elsewhere = try await get(base + "/contacts/elsewhere")
         #expect(elsewhere.status == 409)
         let owner = try #require(try JSONSerialization.jsonObject(with: Data(elsewhere.body.utf8)) as? [String: Any])
@@ -145,6 +152,17 @@ func parsePrometheus(_ text: String) throws -> [String: Double] {
 
         server.cancel()
         _ = await server.result
+    }
+
+    @Test func contactIdsArePercentDecoded() {
+        #expect(HTTPServer.percentDecoded("c1") == "c1")
+        #expect(HTTPServer.percentDecoded("a%20b") == "a b")
+        #expect(HTTPServer.percentDecoded("%C3%bc") == "ü")
+        #expect(HTTPServer.percentDecoded("c+d") == "c+d")
+        #expect(HTTPServer.percentDecoded("c%2Bd%2f") == "c+d/")
+        #expect(HTTPServer.percentDecoded("100%") == "100%")          // not an escape: kept
+        #expect(HTTPServer.percentDecoded("%4") == "%4")
+        #expect(HTTPServer.percentDecoded("%zz%41") == "%zzA")
     }
 
     @Test func everyRuntimeMetricRendersAsValidPrometheusText() async throws {
