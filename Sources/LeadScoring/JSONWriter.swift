@@ -116,11 +116,20 @@ public struct JSONWriter: Sendable {
         guard x.isFinite else { bytes.append(0x30); return }   // never produced by the engine
         let scaled = (x * 1e6).rounded()
         if scaled.magnitude >= 9.0e18 {
-            // Beyond 6-decimal precision anyway: print the integer part.
+            // |x| ≥ 9e12, beyond Int64 once scaled: the integer part digit by digit, then the fraction. A Double
+            // this large has at most 10 fraction bits, so `fraction × 1e6` is exact and below 1e6 (no carry).
             let whole = x.rounded(.towardZero)
-            if whole < 0 { bytes.append(0x2D) }
-            let s = String(format: whole.magnitude)
-            bytes.append(contentsOf: s.utf8)
+            if x < 0 { bytes.append(0x2D) }
+            bytes.append(contentsOf: String(format: whole.magnitude).utf8)
+            var frac = Int(((x - whole).magnitude * 1e6).rounded())
+            if frac != 0 {
+                var width = 6
+                while frac % 10 == 0 { frac /= 10; width -= 1 }
+                var digits = [UInt8](repeating: 0x30, count: width)
+                for k in stride(from: width - 1, through: 0, by: -1) { digits[k] = UInt8(frac % 10) + 0x30; frac /= 10 }
+                bytes.append(0x2E)
+                bytes.append(contentsOf: digits)
+            }
             return
         }
         let n = Int64(scaled)
