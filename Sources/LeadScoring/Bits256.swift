@@ -14,6 +14,8 @@ struct Bits256 {
         }
     }
 
+    @inline(__always) var isEmpty: Bool { (words.0 | words.1 | words.2 | words.3) == 0 }
+
     @inline(__always) func contains(_ i: Int) -> Bool {
         let w: UInt64
         switch i >> 6 {

@@ -256,9 +256,20 @@ func indexHash(_ buf: UnsafeRawBufferPointer) -> UInt64 {
         h ^= h >> 31
         i += 8
     }
+    // The last n − i (< 8) bytes as a little-endian word, high bytes zero — without a loop over them: the
+    // buffer's last 8 bytes shifted down when it has 8, else 4-, 2- and 1-byte loads.
     var tail: UInt64 = 0
-    var shift: UInt64 = 0
-    while i < n { tail |= UInt64(buf[i]) << shift; shift += 8; i += 1 }
+    let r = n - i
+    if r > 0, let p = buf.baseAddress {
+        if n >= 8 {
+            tail = (p + n - 8).loadUnaligned(as: UInt64.self) >> UInt64(64 - 8 * r)
+        } else {
+            var k = 0
+            if r & 4 != 0 { tail = UInt64(p.loadUnaligned(as: UInt32.self)); k = 4 }
+            if r & 2 != 0 { tail |= UInt64((p + k).loadUnaligned(as: UInt16.self)) << UInt64(8 * k); k += 2 }
+            if r & 1 != 0 { tail |= UInt64(p.load(fromByteOffset: k, as: UInt8.self)) << UInt64(8 * k) }
+        }
+    }
     h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
     h ^= h >> 29
     h = h &* 0xBF58_476D_1CE4_E5B9

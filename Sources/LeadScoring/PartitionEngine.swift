@@ -270,6 +270,7 @@ struct EngineCore {
         // Rule firings: conditions see the event, the traits after this event, and the scores (and firing
         // counts) before this event's firings — so the rules of one event do not depend on each other.
         var firstHighIntent = -1
+        var anyFired = false
         let engagementRoots = compiled.engagementRoots
         if engagementRoots.count > 0 {
             let before = Scores(fit: c.fit, engagement: e0, total: compiled.clamp(c.fit + e0))
@@ -286,6 +287,7 @@ struct EngineCore {
                 fired.insert(ri)
             }
             var pointsChanged = false
+            anyFired = !fired.isEmpty
             let lateFactor = compiled.decay(T - t)
             fired.forEach { ri in
                 let r = Int32(ri)
@@ -309,7 +311,8 @@ struct EngineCore {
             if c.firingCount > 0 { c.pruneFirings(horizons: params) }
         }
 
-        let eng = c.engagement
+        // Unchanged (to the bit) when no rule fired: the sum is over the same contributions in the same order.
+        let eng = anyFired ? c.engagement : e0
         let after = Scores(fit: c.fit, engagement: eng, total: compiled.clamp(c.fit + eng))
 
         // Stages. Entered this event: a mask by stage raw value (funnel stages only).

@@ -141,6 +141,41 @@ import Testing
         #expect(e.contact("a")!.topRules.map(\.rule) == ["big", "alpha", "beta"])
     }
 
+    /// `indexHash` reads the last < 8 bytes with word loads; the value is the one of a byte-by-byte tail.
+    @Test func indexHashTailEqualsTheByteByByteOne() {
+        var rng = SeededRandom(seed: 11)
+        for len in 0..<40 {
+            for _ in 0..<50 {
+                let b = (0..<len).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                // The bytes also at the end of a larger buffer (the word load reads back from the end).
+                let padded = [UInt8](repeating: 0xEE, count: 9) + b
+                let direct = b.withUnsafeBytes { indexHash($0) }
+                let inPlace = padded.withUnsafeBytes { indexHash(UnsafeRawBufferPointer(rebasing: $0[9...])) }
+                #expect(direct == inPlace)
+                #expect(direct == Self.byteTailIndexHash(b), "\(b)")
+            }
+        }
+    }
+
+    /// `indexHash` with a byte loop for the tail, as it was first written (the reference).
+    static func byteTailIndexHash(_ b: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
+        var i = 0
+        while i + 8 <= b.count {
+            var w: UInt64 = 0
+            for k in 0..<8 { w |= UInt64(b[i + k]) << UInt64(8 * k) }
+            h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+            i += 8
+        }
+        var tail: UInt64 = 0, shift: UInt64 = 0
+        while i < b.count { tail |= UInt64(b[i]) << shift; shift += 8; i += 1 }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 29
+        h = h &* 0xBF58_476D_1CE4_E5B9
+        return h ^ (h >> 32)
+    }
+
     @Test func escapeDetectionAgreesWithAByteByByteCheck() {
         var rng = SeededRandom(seed: 7)
         let alphabet: [UInt8] = [0x00, 0x1F, 0x20, 0x21, 0x22, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xDC, 0xE0, 0xFF, 0x41, 0x61]
