@@ -26,14 +26,16 @@ struct JSONScanner {
         i += 1
     }
 
-    /// Reads `"…"` at the cursor; returns the raw range inside the quotes and whether it has escapes.
+    /// Reads `"…"` at the cursor; returns the raw range inside the quotes, whether it has escapes, and whether
+    /// every byte of it is ASCII (so a plain string's bytes are its UTF-8 as they are: no later check).
     ///
     /// Inlined (a dozen strings per event): the common case — no escape before the closing quote, which is not
     /// within the buffer's last 8 bytes — is the word loop alone; everything else is `scanStringRest`.
-    @inline(__always) mutating func scanString() throws(Malformed) -> (Range<Int>, escaped: Bool) {
+    @inline(__always) mutating func scanString() throws(Malformed) -> (Range<Int>, escaped: Bool, ascii: Bool) {
         guard i < bytes.count, bytes[i] == 0x22 else { throw Malformed() }
         let start = i + 1
         var j = start
+        var high: UInt64 = 0     // the bytes read so far, OR-ed: bit 7 of a byte set = not ASCII
         // Eight bytes at a time while none is a quote, a backslash or a control character (SWAR: a byte
         // equal to x shows up as a zero byte of w ^ x; `hasByteBelow0x20` finds control characters). The
         // lowest flagged byte is exact, so the cursor jumps straight to it (most strings are short: this
@@ -45,23 +47,31 @@ struct JSONScanner {
                 let special = Self.hasZeroByte(w ^ 0x2222_2222_2222_2222) | Self.hasZeroByte(w ^ 0x5C5C_5C5C_5C5C_5C5C)
                     | Self.hasByteBelow0x20(w)
                 if special != 0 {
-                    j += special.trailingZeroBitCount >> 3
-                    if base.load(fromByteOffset: j, as: UInt8.self) == 0x22 { i = j + 1; return (start..<j, false) }
+                    let k = special.trailingZeroBitCount >> 3
+                    high |= w & ((1 &<< UInt64(8 * k)) &- 1)          // the k bytes before the flagged one
+                    j += k
+                    if base.load(fromByteOffset: j, as: UInt8.self) == 0x22 {
+                        i = j + 1
+                        return (start..<j, false, high & 0x8080_8080_8080_8080 == 0)
+                    }
                     break
                 }
+                high |= w
                 j += 8
             }
         }
         i = j
-        return try scanStringRest(from: start)
+        return try scanStringRest(from: start, ascii: high & 0x8080_8080_8080_8080 == 0)
     }
 
     /// The rest of a string from the cursor byte by byte (escapes, control characters, the buffer's end).
-    @inline(never) mutating func scanStringRest(from start: Int) throws(Malformed) -> (Range<Int>, escaped: Bool) {
+    @inline(never) mutating func scanStringRest(from start: Int, ascii: Bool) throws(Malformed) -> (Range<Int>, escaped: Bool, ascii: Bool) {
         var escaped = false
+        var high: UInt8 = ascii ? 0 : 0x80
         while i < bytes.count {
             let c = bytes[i]
-            if c == 0x22 { let r = start..<i; i += 1; return (r, escaped) }
+            if c == 0x22 { let r = start..<i; i += 1; return (r, escaped, high & 0x80 == 0) }
+            high |= c
             if c == 0x5C {
                 escaped = true
                 i += 1

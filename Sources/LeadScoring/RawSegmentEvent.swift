@@ -44,9 +44,14 @@ struct TextSpan: Sendable {
     let start: Int32
     let count: Int32
     let escaped: Bool
+    /// No escapes and only ASCII bytes, as the scanner saw while reading it: its bytes are its UTF-8 as they
+    /// are. False when not known (`withUTF8` checks then).
+    let plain: Bool
 
-    init(_ r: Range<Int>, escaped: Bool) {
+    /// - Parameter ascii: every byte is known to be ASCII (`JSONScanner.scanString` tells).
+    init(_ r: Range<Int>, escaped: Bool, ascii: Bool = false) {
         start = Int32(truncatingIfNeeded: r.lowerBound); count = Int32(truncatingIfNeeded: r.count); self.escaped = escaped
+        plain = ascii && !escaped
     }
 
     var isEmpty: Bool { count == 0 }
@@ -67,7 +72,7 @@ struct TextSpan: Sendable {
     /// they are plain ASCII (no escapes, nothing to repair), else those of the String.
     @inline(__always) func withUTF8<R>(in b: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let raw = bytes(in: b)
-        if !escaped && isASCII(raw) { return body(raw) }
+        if plain || (!escaped && isASCII(raw)) { return body(raw) }
         return withUTF8Bytes(string(in: b), body)
     }
 }

@@ -134,12 +134,12 @@ public enum SegmentDecoder {
     }
 
     private static func readTopLevel(_ s: inout JSONScanner, into f: inout Fields) throws {
-        try forEachMember(&s) { s, k, escaped in
+        try forEachMember(&s) { s, k, escaped, _ in
             switch escaped ? StaticKey.none : StaticKey(s, k) {
             case .type:
                 f.kind = nil; f.typeText = nil
                 if s.peek() == 0x22 {
-                    let (r, escaped) = try s.scanString()
+                    let (r, escaped, _) = try s.scanString()
                     let raw = UnsafeRawBufferPointer(rebasing: s.bytes[r])
                     if escaped {   // rare: match the unescaped text
                         let text = JSONScanner.unescape(raw)
@@ -158,7 +158,7 @@ public enum SegmentDecoder {
             case .timestamp:
                 f.timestampPresent = true
                 if s.peek() == 0x22 {
-                    let (r, escaped) = try s.scanString()
+                    let (r, escaped, _) = try s.scanString()
                     let raw = UnsafeRawBufferPointer(rebasing: s.bytes[r])
                     if !escaped, let t = ISO8601.parse(raw) { f.time = t; f.timestamp = nil } else {
                         f.time = nil
@@ -182,7 +182,7 @@ public enum SegmentDecoder {
 
     /// A string value's place, or nil (and skipped) when the value is not a string.
     private static func optionalSpan(_ s: inout JSONScanner) throws -> TextSpan? {
-        if s.peek() == 0x22 { let (r, escaped) = try s.scanString(); return TextSpan(r, escaped: escaped) }
+        if s.peek() == 0x22 { let (r, escaped, ascii) = try s.scanString(); return TextSpan(r, escaped: escaped, ascii: ascii) }
         try s.skipValue()
         return nil
     }
@@ -195,16 +195,18 @@ public enum SegmentDecoder {
         return TextSpan(start..<s.i, escaped: false)
     }
 
-    private static func forEachMember(_ s: inout JSONScanner, _ body: (inout JSONScanner, Range<Int>, Bool) throws -> Void) throws {
+    /// Each member of the object at the cursor: `body` gets the key's range, whether it has escapes and whether
+    /// it is ASCII (`JSONScanner.scanString`), with the cursor at the value, which it must consume.
+    private static func forEachMember(_ s: inout JSONScanner, _ body: (inout JSONScanner, Range<Int>, Bool, Bool) throws -> Void) throws {
         try s.expect(0x7B)
         s.skipWhitespace()
         if s.peek() == 0x7D { s.i += 1; return }
         while true {
             s.skipWhitespace()
-            let (k, escaped) = try s.scanString()
+            let (k, escaped, ascii) = try s.scanString()
             try s.expect(0x3A)
             s.skipWhitespace()
-            try body(&s, k, escaped)
+            try body(&s, k, escaped, ascii)
             s.skipWhitespace()
             guard let n = s.peek() else { throw JSONScanner.Malformed() }
             s.i += 1
@@ -214,13 +216,13 @@ public enum SegmentDecoder {
     }
 
     private static func readProperties(_ s: inout JSONScanner, into f: inout Fields) throws {
-        try forEachMember(&s) { s, k, escaped in
+        try forEachMember(&s) { s, k, escaped, _ in
             switch escaped ? StaticKey.none : StaticKey(s, k) {
             case .path: f.path = try optionalSpan(&s)
             case .url:
                 f.urlPath = nil
                 if s.peek() == 0x22 {
-                    let (r, escaped) = try s.scanString()
+                    let (r, escaped, _) = try s.scanString()
                     let raw = UnsafeRawBufferPointer(rebasing: s.bytes[r])
                     if escaped {
                         f.urlPath = Fields.path(ofURL: JSONScanner.unescape(raw)).map { .text($0) }
@@ -236,7 +238,7 @@ public enum SegmentDecoder {
     }
 
     private static func readContext(_ s: inout JSONScanner, into f: inout Fields) throws {
-        try forEachMember(&s) { s, k, escaped in
+        try forEachMember(&s) { s, k, escaped, _ in
             if !escaped && k.count == 6 && s.word(at: k.lowerBound, count: 6) == 0x7374_6961_7274 {   // "traits"
                 if s.peek() == 0x7B { f.contextTraitsBad = false; f.contextTraits = try objectSpan(&s) } else { f.contextTraitsBad = true; try s.skipValue(depth: 1) }
             } else {
@@ -257,10 +259,10 @@ public enum SegmentDecoder {
         var s = JSONScanner(bytes)
         s.i = Int(object.start)
         // Cannot throw: `scan` validated these bytes with the same scanner.
-        try? forEachMember(&s) { s, k, escaped in
+        try? forEachMember(&s) { s, k, escaped, ascii in
             let value: RawTraitValue
             switch s.peek() {
-            case 0x22: let (r, e) = try s.scanString(); value = .text(TextSpan(r, escaped: e))
+            case 0x22: let (r, e, a) = try s.scanString(); value = .text(TextSpan(r, escaped: e, ascii: a))
             case 0x74: try s.literal("true"); value = .value(.bool(true))
             case 0x66: try s.literal("false"); value = .value(.bool(false))
             case 0x6E: try s.literal("null"); value = .value(.null)
@@ -269,7 +271,7 @@ public enum SegmentDecoder {
                 let r = try s.scanNumber()
                 value = .value(number(UnsafeRawBufferPointer(rebasing: s.bytes[r])).map { .number($0) } ?? .other)
             }
-            body(TextSpan(k, escaped: escaped), value)
+            body(TextSpan(k, escaped: escaped, ascii: ascii), value)
         }
     }
 

@@ -141,6 +141,34 @@ import Testing
         #expect(e.contact("a")!.topRules.map(\.rule) == ["big", "alpha", "beta"])
     }
 
+    /// The scanner's ASCII flag (which lets `TextSpan.withUTF8` skip its own check) is exactly "every byte
+    /// between the quotes is below 0x80", on the word path and on the byte path (escapes, buffer end).
+    @Test func scannedASCIIFlagAgreesWithTheBytes() throws {
+        var rng = SeededRandom(seed: 5)
+        let specials: [UInt8] = [0x80, 0xC3, 0xA9, 0xFF, 0x7F, 0x20]
+        for len in 0..<30 {
+            for _ in 0..<60 {
+                var body = (0..<len).map { _ in UInt8(0x61 + Int(rng.next() % 26)) }
+                if len > 0 && rng.next() % 2 == 0 { body[Int(rng.next() % UInt64(len))] = specials[Int(rng.next() % 6)] }
+                if len > 1 && rng.next() % 4 == 0 {
+                    let k = Int(rng.next() % UInt64(len - 1))
+                    body[k] = 0x5C; body[k + 1] = 0x6E                       // an escape: \n
+                }
+                let trailing = Int(rng.next() % 12)                           // 0: the quote ends the buffer
+                let json: [UInt8] = [0x22] + body + [0x22] + [UInt8](repeating: 0x20, count: trailing)
+                try json.withUnsafeBytes { b in
+                    var s = JSONScanner(b)
+                    let (r, escaped, ascii) = try s.scanString()
+                    #expect(r == 1..<(1 + len))
+                    #expect(escaped == body.contains(0x5C))
+                    #expect(ascii == body.allSatisfy { $0 < 0x80 }, "\(body)")
+                    let span = TextSpan(r, escaped: escaped, ascii: ascii)
+                    #expect(span.plain == (!escaped && ascii))
+                }
+            }
+        }
+    }
+
     /// `indexHash` reads the last < 8 bytes with word loads; the value is the one of a byte-by-byte tail.
     @Test func indexHashTailEqualsTheByteByByteOne() {
         var rng = SeededRandom(seed: 11)
