@@ -41,6 +41,13 @@ final class ContactStore {
         }
     }
 
+    /// Contact `i`'s address, valid until the store grows (`append`, `reserveCapacity`): for processing a
+    /// contact in place without the retain and release of the store an `inout contacts[i]` costs.
+    @inline(__always) func address(_ i: Int) -> UnsafeMutablePointer<ContactState> {
+        precondition(i >= 0 && i < count, "contact index out of range")
+        return base + i
+    }
+
     /// Adds a contact; by default it entered its stage (`lead`) at its first event, `c.newest`.
     func append(_ c: ContactState, stageEnteredAt: EventTime? = nil) {
         if count == capacity { reserveCapacity(capacity * 2) }

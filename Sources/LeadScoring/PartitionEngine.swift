@@ -155,7 +155,9 @@ struct EngineCore {
             contacts.append(ContactState(id: event.contactIdString(), time: t))
             insertIndex(ci, hash: idHash)
         }
-        process(&contacts[Int(ci)], ci, event, hash: hash, isNew: existing == nil, trigger: &trigger, into: &out)
+        // Through the contact's address: an inout access to `contacts[ci]` retains and releases the store
+        // around the call (one atomic pair per event). The store does not grow during `process`.
+        process(&contacts.address(Int(ci)).pointee, ci, event, hash: hash, isNew: existing == nil, trigger: &trigger, into: &out)
         markDirty(ci)
         eventsScored += 1
         return .scored
@@ -397,8 +399,7 @@ struct EngineCore {
         var due: [(at: EventTime, ci: Int32)] = []
         while let top = timers.peek, top.at < w {
             timers.pop()
-            let c = contacts[Int(top.contact)]
-            guard c.recycleAt == top.at else { continue }   // stale entry
+            guard contacts[Int(top.contact)].recycleAt == top.at else { continue }   // stale entry (no copy of the contact)
             due.append((top.at, top.contact))
         }
         if due.isEmpty { return }

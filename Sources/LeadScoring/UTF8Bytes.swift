@@ -13,9 +13,25 @@ import Darwin
     return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
 }
 
-/// The same bytes.
+/// The same bytes. Up to 16 bytes (ids, names, most paths) with two loads per side, overlapping when the
+/// count is not a multiple of the load size — a call to `memcmp` costs more than the comparison there.
 @inline(__always) func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-    a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+    let n = a.count
+    guard n == b.count else { return false }
+    guard n > 0, let p = a.baseAddress, let q = b.baseAddress else { return true }
+    if n > 16 { return memcmp(p, q, n) == 0 }
+    if n >= 8 {
+        return p.loadUnaligned(as: UInt64.self) == q.loadUnaligned(as: UInt64.self)
+            && p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == q.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+    }
+    if n >= 4 {
+        return p.loadUnaligned(as: UInt32.self) == q.loadUnaligned(as: UInt32.self)
+            && p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == q.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+    }
+    // 1–3 bytes: the first, the middle and the last (the same byte when n is 1).
+    return p.load(as: UInt8.self) == q.load(as: UInt8.self)
+        && p.load(fromByteOffset: n >> 1, as: UInt8.self) == q.load(fromByteOffset: n >> 1, as: UInt8.self)
+        && p.load(fromByteOffset: n - 1, as: UInt8.self) == q.load(fromByteOffset: n - 1, as: UInt8.self)
 }
 
 /// A String's UTF-8 equals these bytes (without making a String of them).

@@ -169,6 +169,23 @@ import Testing
         }
     }
 
+    /// `bytesEqual`'s overlapping loads (up to 16 bytes) agree with comparing byte by byte, wherever the bytes
+    /// differ and however long they are.
+    @Test func bytesEqualAgreesWithByteComparison() {
+        var rng = SeededRandom(seed: 3)
+        for len in 0..<40 {
+            for _ in 0..<40 {
+                let a = (0..<len).map { _ in UInt8(truncatingIfNeeded: rng.next() % 4) }   // few values: many equal
+                var b = a
+                if len > 0 && rng.next() % 2 == 0 { b[Int(rng.next() % UInt64(len))] ^= UInt8(1 + rng.next() % 255) }
+                let same = a.withUnsafeBytes { x in b.withUnsafeBytes { y in bytesEqual(x, y) } }
+                #expect(same == (a == b), "\(a) \(b)")
+                let shorter = a.withUnsafeBytes { x in b.dropLast().withUnsafeBytes { y in bytesEqual(x, y) } }
+                #expect(shorter == (len == 0))          // a different length is never equal
+            }
+        }
+    }
+
     /// `indexHash` reads the last < 8 bytes with word loads; the value is the one of a byte-by-byte tail.
     @Test func indexHashTailEqualsTheByteByByteOne() {
         var rng = SeededRandom(seed: 11)
