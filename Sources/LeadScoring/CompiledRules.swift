@@ -43,9 +43,9 @@ final class CompiledRules: @unchecked Sendable {
     /// Track event names used by conditions → index.
     @exclusivity(unchecked) var eventIndex: [String: Int] = [:]
     @exclusivity(unchecked) var pagePatterns: [Pattern] = []
-    /// `eventIndex` and `traitIndex` as FNV tables for the hot path.
-    @exclusivity(unchecked) var eventTable = StringTable<Int>()
-    @exclusivity(unchecked) var traitTable = StringTable<Int>()
+    /// `eventIndex` and `traitIndex` keyed by bytes, for the hot path (looked up with an event's bytes).
+    @exclusivity(unchecked) var eventTable = ByteKeyTable<Int>()
+    @exclusivity(unchecked) var traitTable = ByteKeyTable<Int>()
 
     /// Root nodes in `program`.
     @exclusivity(unchecked) var fit: [Int32] = []

@@ -1,6 +1,6 @@
 /// A small open-addressing hash table whose caller supplies each key's 64-bit hash — a cheap deterministic one
-/// (`indexHash` for the short strings of the hot path: event names, trait names, page paths; a mix of bits for trait
-/// values) instead of `Hasher`'s per-lookup SipHash.
+/// (a mix of bits for trait values and contact indexes) instead of `Hasher`'s per-lookup SipHash. The strings
+/// of the hot path (event and trait names, page paths) have `ByteKeyTable`.
 struct HashedTable<Key: Equatable, Value> {
     private var entries: [(key: Key, hash: UInt64, value: Value)] = []
     private var index: [Int32] = Array(repeating: -1, count: 16)
@@ -55,20 +55,4 @@ struct HashedTable<Key: Equatable, Value> {
             index[i] = Int32(n)
         }
     }
-}
-
-/// String keys hashed with `indexHash` (in memory only, 8 bytes per step).
-typealias StringTable<Value> = HashedTable<String, Value>
-
-extension HashedTable where Key == String {
-    @inline(__always) func find(_ key: String) -> Value? { find(key, hash: indexHash(key)) }
-
-    /// The value of the key whose UTF-8 is `key`.
-    @inline(__always) func find(utf8 key: UnsafeRawBufferPointer) -> Value? { find(utf8: key, hash: indexHash(key)) }
-
-    @inline(__always) func find(utf8 key: UnsafeRawBufferPointer, hash: UInt64) -> Value? {
-        find(hash: hash) { utf8Equals($0, key) }
-    }
-
-    mutating func set(_ key: String, _ value: Value) { set(key, hash: indexHash(key), value) }
 }

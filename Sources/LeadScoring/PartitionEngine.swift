@@ -108,7 +108,7 @@ struct EngineCore {
     var timers = RecycleTimers()
     private var dirtyList: [Int32] = []
     /// Page path → bits of the page patterns it matches (paths repeat, so no regex runs per event).
-    private var pageCache = StringTable<UInt64>()
+    private var pageCache = ByteKeyTable<UInt64>()
     private var traitCache = TraitValueCache()
 
     // Counters (the daemon exports them; `replay --report` prints them).
@@ -213,7 +213,7 @@ struct EngineCore {
         var bits: UInt64 = 0
         for (i, p) in compiled.pagePatterns.enumerated() where i < 64 && p.search(path) { bits |= 1 << UInt64(i) }
         if pageCache.count >= 65_536 { pageCache.removeAll() }
-        pageCache.set(path, hash: h, bits)
+        pageCache.set(utf8: utf8, hash: h, bits)
         return bits
     }
 

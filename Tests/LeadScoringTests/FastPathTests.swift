@@ -169,6 +169,31 @@ import Testing
         }
     }
 
+    /// `ByteKeyTable` (the hot path's string lookups) agrees with a Dictionary of byte arrays: through its
+    /// growth, replacements, absent keys, prefixes of present ones, the empty key, and after `removeAll`.
+    @Test func byteKeyTableAgreesWithADictionary() {
+        var rng = SeededRandom(seed: 9)
+        var table = ByteKeyTable<Int>()
+        var reference: [[UInt8]: Int] = [:]
+        for n in 0..<600 {
+            let key = (0..<Int(rng.next() % 24)).map { _ in UInt8(0x61 + Int(rng.next() % 3)) }
+            key.withUnsafeBytes { table.set(utf8: $0, hash: indexHash($0), n) }
+            reference[key] = n
+        }
+        table.set("é", -1); reference[Array("é".utf8)] = -1
+        #expect(table.count == reference.count)
+        for (key, value) in reference { #expect(key.withUnsafeBytes { table.find(utf8: $0) } == value, "\(key)") }
+        for _ in 0..<600 {
+            let probe = (0..<Int(rng.next() % 30)).map { _ in UInt8(0x61 + Int(rng.next() % 4)) }
+            #expect(probe.withUnsafeBytes { table.find(utf8: $0) } == reference[probe], "\(probe)")
+        }
+        table.removeAll()
+        #expect(table.count == 0)
+        #expect(Array("a".utf8).withUnsafeBytes { table.find(utf8: $0) } == nil)
+        table.set("a", 7)
+        #expect(Array("a".utf8).withUnsafeBytes { table.find(utf8: $0) } == 7)
+    }
+
     /// `bytesEqual`'s overlapping loads (up to 16 bytes) agree with comparing byte by byte, wherever the bytes
     /// differ and however long they are.
     @Test func bytesEqualAgreesWithByteComparison() {
