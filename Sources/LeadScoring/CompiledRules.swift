@@ -76,6 +76,8 @@ final class CompiledRules: @unchecked Sendable {
     @exclusivity(unchecked) private(set) var params: UnsafeMutableBufferPointer<RuleParams> = .init(start: nil, count: 0)
     /// Hot-path copies (unsafe buffers: no reference counting in the per-event loops).
     @exclusivity(unchecked) private(set) var engagementRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
+    /// The engagement rules an event can fire, from their gates (set in init).
+    @exclusivity(unchecked) private(set) var engagementCandidates: RuleCandidates!
     @exclusivity(unchecked) private(set) var fitRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
     @exclusivity(unchecked) private(set) var fitPointsBuf: UnsafeMutableBufferPointer<Double> = .init(start: nil, count: 0)
     @exclusivity(unchecked) private(set) var stageRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
@@ -205,6 +207,7 @@ final class CompiledRules: @unchecked Sendable {
         for t in traitTests where !Self.isCheap(t.test) { cacheTraitValues[t.trait] = true }
         matcher = TraitMatcher(traits: traitNames.count, uncached: cacheTraitValues.map { !$0 }, tests: traitTests)
         engagementRoots = Self.frozen(engagement)
+        engagementCandidates = RuleCandidates(roots: engagementRoots, gates: gates)
         fitRoots = Self.frozen(fit)
         fitPointsBuf = Self.frozen(fitPoints)
         stageRoots = Self.frozen(stageEnter)
@@ -232,6 +235,7 @@ final class CompiledRules: @unchecked Sendable {
         gates.deallocate()
         params.deallocate()
         engagementRoots.deallocate(); fitRoots.deallocate(); fitPointsBuf.deallocate()
+        engagementCandidates.deallocate()
         stageRoots.deallocate(); traitMaskLow.deallocate()
     }
 

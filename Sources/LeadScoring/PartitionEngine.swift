@@ -278,15 +278,26 @@ struct EngineCore {
             let before = Scores(fit: c.fit, engagement: e0, total: compiled.clamp(c.fit + e0))
             var fired = Bits256()
             let params = compiled.params
-            for ri in 0..<engagementRoots.count where compiled.evalRoot(engagementRoots[ri], ctx, c, before) {
+            /// The rule's condition holds and its limit allows a firing.
+            func fires(_ ri: Int, _ root: Int32) -> Bool {
+                guard compiled.eval(root, ctx, c, before) else { return false }
                 let p = params[ri]
                 // Firings older than the rule's horizon count as forgotten whether or not they were pruned
                 // yet, so results never depend on when pruning ran (checkpoint restore included).
-                if p.limitPer > 0,
-                   c.firings(rule: Int32(ri), after: max(t &- p.limitPer, T &- p.horizon), upTo: t) >= p.limitCount {
-                    continue
+                return !(p.limitPer > 0
+                         && c.firings(rule: Int32(ri), after: max(t &- p.limitPer, T &- p.horizon), upTo: t) >= p.limitCount)
+            }
+            if var m = compiled.engagementCandidates.mask(event: ctx.event, pageBits: ctx.pageBits) {
+                while m != 0 {
+                    let ri = m.trailingZeroBitCount
+                    if fires(ri, engagementRoots[ri]) { fired.insert(ri) }
+                    m &= m - 1
                 }
-                fired.insert(ri)
+            } else {
+                for ri in 0..<engagementRoots.count {
+                    let root = engagementRoots[ri]
+                    if compiled.gates[Int(root)].admits(event: ctx.event, pageBits: ctx.pageBits), fires(ri, root) { fired.insert(ri) }
+                }
             }
             var pointsChanged = false
             anyFired = !fired.isEmpty

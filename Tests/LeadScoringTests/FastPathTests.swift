@@ -120,6 +120,27 @@ import Testing
         }
         #expect(gatedOut > 10, "the gates do rule out evaluations")
         #expect(!compiled.gates[Int(compiled.engagement[6])].gated && !compiled.gates[Int(compiled.engagement[7])].gated)
+        // The candidate mask is exactly the set of rules whose gate admits the context.
+        for ctx in contexts + [CompiledRules.EventContext(event: 0, pageBits: 3), CompiledRules.EventContext(event: 70, pageBits: 0)] {
+            var expected: UInt64 = 0
+            for (i, root) in compiled.engagement.enumerated()
+            where compiled.gates[Int(root)].admits(event: ctx.event, pageBits: ctx.pageBits) { expected |= 1 << UInt64(i) }
+            #expect(compiled.engagementCandidates.mask(event: ctx.event, pageBits: ctx.pageBits) == expected, "\(ctx)")
+        }
+    }
+
+    /// More than 64 engagement rules: no candidate mask, every gate is checked; the same firings either way.
+    @Test func manyRulesFireWithoutTheCandidateMask() {
+        let eng = (0..<70).map { F.rule("e\($0)", .event("E\($0)"), Double($0 + 1)) }
+            + [F.rule("any-track", .score(.total, NumberRange(gte: -1_000)), 0.5)]
+        let e = PartitionEngine(rules: F.minimal(engagement: eng))
+        #expect(e.core.compiled.engagementCandidates.mask(event: 0, pageBits: 0) == nil)
+        var s = F.Stream()
+        e.feed(s.track("a", "E66", at: F.t0))
+        #expect(e.view("a").engagement == 67.5)
+        e.feed(s.track("a", "E3", at: F.t0))
+        #expect(e.view("a").engagement == 67.5 + 4.5)
+        #expect(e.ruleFirings[66] == 1 && e.ruleFirings[3] == 1 && e.ruleFirings[70] == 2 && e.ruleFirings[65] == 0)
     }
 
     @Test func topRulesAreAStableSortByMagnitudeThenName() {
