@@ -207,17 +207,25 @@ struct ContactState {
     }
 
     /// Engagement as of `newest`, summed in rule order (deterministic).
+    /// (Summed several times per event: one bounds check for the section, not one per slot.)
     @inline(__always) var engagement: Double {
-        var e = 0.0
-        let s = slotsStart
-        for i in 0..<slotCount { e += Double(bitPattern: blob[s + 3 * i + 1]) }
-        return e
+        let s = slotsStart, n = slotCount
+        guard n > 0 else { return 0 }
+        return blob.withUnsafeBufferPointer { b in
+            precondition(s + 3 * n <= b.count, "slot section beyond the blob")
+            var e = 0.0
+            for i in 0..<n { e += Double(bitPattern: b[s + 3 * i + 1]) }
+            return e
+        }
     }
 
-    /// Multiplies every contribution by `f` (time moved forward).
+    /// Multiplies every contribution by `f` (time moved forward); one uniqueness check for the whole section.
     mutating func decayContributions(_ f: Double) {
-        let s = slotsStart
-        for i in 0..<slotCount { blob[s + 3 * i + 1] = (Double(bitPattern: blob[s + 3 * i + 1]) * f).bitPattern }
+        let s = slotsStart, n = slotCount
+        blob.withUnsafeMutableBufferPointer { b in
+            precondition(s + 3 * n <= b.count, "slot section beyond the blob")
+            for i in 0..<n { b[s + 3 * i + 1] = (Double(bitPattern: b[s + 3 * i + 1]) * f).bitPattern }
+        }
     }
 
     // MARK: firings
@@ -279,11 +287,13 @@ struct ContactState {
     // MARK: seen ids (array mode)
 
     @inline(__always) func seenContains(_ hash: UInt64, cutoff: EventTime) -> Bool {
-        let s = seenStart
-        for i in 0..<seenCount where blob[s + 2 * i] == hash && EventTime(bitPattern: blob[s + 2 * i + 1]) >= cutoff {
-            return true
+        let s = seenStart, n = seenCount
+        guard n > 0 else { return false }
+        return blob.withUnsafeBufferPointer { b in
+            precondition(s + 2 * n <= b.count, "seen section beyond the blob")
+            for i in 0..<n where b[s + 2 * i] == hash && EventTime(bitPattern: b[s + 2 * i + 1]) >= cutoff { return true }
+            return false
         }
-        return false
     }
 
     mutating func seenAppend(_ hash: UInt64, _ time: EventTime) {
@@ -300,11 +310,15 @@ struct ContactState {
     mutating func seenPrune(cutoff: EventTime) {
         let s = seenStart, n = seenCount
         guard n > 0, EventTime(bitPattern: blob[s + 1]) < cutoff else { return }
-        var k = 0
-        for i in 0..<n where EventTime(bitPattern: blob[s + 2 * i + 1]) >= cutoff {
-            blob[s + 2 * k] = blob[s + 2 * i]
-            blob[s + 2 * k + 1] = blob[s + 2 * i + 1]
-            k += 1
+        let k = blob.withUnsafeMutableBufferPointer { b in
+            precondition(s + 2 * n <= b.count, "seen section beyond the blob")
+            var k = 0
+            for i in 0..<n where EventTime(bitPattern: b[s + 2 * i + 1]) >= cutoff {
+                b[s + 2 * k] = b[s + 2 * i]
+                b[s + 2 * k + 1] = b[s + 2 * i + 1]
+                k += 1
+            }
+            return k
         }
         blob.removeLast(2 * (n - k))
         setHeader(seen: k)
