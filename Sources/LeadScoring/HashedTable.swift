@@ -47,12 +47,6 @@ struct HashedTable<Key: Equatable, Value> {
     }
 
     private mutating func grow() {
-        index = Array(repeating: -1, count: index.count * 2)
-        let mask = index.count - 1
-        for (n, e) in entries.enumerated() {
-            var i = Int(truncatingIfNeeded: e.hash) & mask
-            while index[i] >= 0 { i = (i + 1) & mask }
-            index[i] = Int32(n)
-        }
+        index = OpenAddressingIndex.build(size: index.count * 2, hashes: entries.lazy.map(\.hash))
     }
 }
