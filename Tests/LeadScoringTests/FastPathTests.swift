@@ -269,6 +269,20 @@ import Testing
         }
     }
 
+    /// The message-id hash is stored in checkpoints: the word-at-a-time loop must give FNV-1a's value exactly.
+    @Test func messageIdHashIsFNV1a() {
+        var rng = SeededRandom(seed: 13)
+        for len in 0..<40 {
+            let b = (0..<len).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for x in b { h = (h ^ UInt64(x)) &* 0x0000_0100_0000_01B3 }
+            #expect(b.withUnsafeBytes { engineFNV1a64($0) } == h, "\(b)")
+        }
+        #expect(engineFNV1a64("") == 0xcbf2_9ce4_8422_2325)
+        #expect(engineFNV1a64("a") == 0xaf63_dc4c_8601_ec8c)          // the published FNV-1a 64 test vector
+        #expect(engineFNV1a64("foobar") == 0x8594_4171_f739_67e8)
+    }
+
     /// `indexHash` with a byte loop for the tail, as it was first written (the reference).
     static func byteTailIndexHash(_ b: [UInt8]) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
