@@ -278,9 +278,8 @@ struct EngineCore {
             let before = Scores(fit: c.fit, engagement: e0, total: compiled.clamp(c.fit + e0))
             var fired = Bits256()
             let params = compiled.params
-            /// The rule's condition holds and its limit allows a firing. (Inlined: called out of line, it
-            /// copies the captured contact — a retain and release of its id and blob per call.)
-            @inline(__always) func fires(_ ri: Int, _ root: Int32) -> Bool {
+            /// The rule's condition holds and its limit allows a firing.
+            func fires(_ ri: Int, _ root: Int32) -> Bool {
                 guard compiled.eval(root, ctx, c, before) else { return false }
                 let p = params[ri]
                 // Firings older than the rule's horizon count as forgotten whether or not they were pruned
@@ -353,13 +352,12 @@ struct EngineCore {
                 var target: Stage?
                 // The funnel from its top down to just above the current stage (raw values are funnel order),
                 // only the stages whose gate admits this event (7 stages: the mask always exists).
-                let m = compiled.stageCandidates.mask(event: ctx.event, pageBits: ctx.pageBits)!
-                var r = Stage.funnel.count - 1
-                while r > c.stage.rawValue {
-                    if m & (1 << UInt64(r)) != 0, compiled.eval(compiled.stageRoots[r], ctx, c, after) {
-                        target = Stage(rawValue: r); break
-                    }
-                    r -= 1
+                var m = compiled.stageCandidates.mask(event: ctx.event, pageBits: ctx.pageBits)!
+                m &= ~((UInt64(2) << UInt64(c.stage.rawValue)) &- 1)
+                while m != 0 {
+                    let r = 63 - m.leadingZeroBitCount
+                    if compiled.eval(compiled.stageRoots[r], ctx, c, after) { target = Stage(rawValue: r); break }
+                    m &= ~(UInt64(1) << UInt64(r))
                 }
                 if let target {
                     emitStage(c, ci, from: c.stage, to: target, event, trigger: &trigger, into: &out)
