@@ -81,8 +81,6 @@ final class CompiledRules: @unchecked Sendable {
     @exclusivity(unchecked) private(set) var fitRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
     @exclusivity(unchecked) private(set) var fitPointsBuf: UnsafeMutableBufferPointer<Double> = .init(start: nil, count: 0)
     @exclusivity(unchecked) private(set) var stageRoots: UnsafeMutableBufferPointer<Int32> = .init(start: nil, count: 0)
-    /// The funnel stages whose condition an event can satisfy, by raw value (set in init).
-    @exclusivity(unchecked) private(set) var stageCandidates: RuleCandidates!
     /// Low 64 bits of each trait's test mask.
     @exclusivity(unchecked) private(set) var traitMaskLow: UnsafeMutableBufferPointer<UInt64> = .init(start: nil, count: 0)
     @exclusivity(unchecked) private(set) var traitCount = 0
@@ -213,7 +211,6 @@ final class CompiledRules: @unchecked Sendable {
         fitRoots = Self.frozen(fit)
         fitPointsBuf = Self.frozen(fitPoints)
         stageRoots = Self.frozen(stageEnter)
-        stageCandidates = RuleCandidates(roots: stageRoots, gates: gates)
         for (bit, t) in traitTests.enumerated() { traitMask[t.trait].set(bit); testsOfTrait[t.trait].append(bit) }
         testSignatures = (0..<traitTests.count).map { signature(ofTest: $0) }
         for (b, sig) in testSignatures.enumerated() { bitsBySignature[sig, default: []].append(b) }
@@ -238,7 +235,7 @@ final class CompiledRules: @unchecked Sendable {
         gates.deallocate()
         params.deallocate()
         engagementRoots.deallocate(); fitRoots.deallocate(); fitPointsBuf.deallocate()
-        engagementCandidates.deallocate(); stageCandidates.deallocate()
+        engagementCandidates.deallocate()
         stageRoots.deallocate(); traitMaskLow.deallocate()
     }
 

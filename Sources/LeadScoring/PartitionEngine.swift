@@ -350,14 +350,12 @@ struct EngineCore {
             }
             if proceed {
                 var target: Stage?
-                // The funnel from its top down to just above the current stage (raw values are funnel order),
-                // only the stages whose gate admits this event (7 stages: the mask always exists).
-                var m = compiled.stageCandidates.mask(event: ctx.event, pageBits: ctx.pageBits)!
-                m &= ~((UInt64(2) << UInt64(c.stage.rawValue)) &- 1)
-                while m != 0 {
-                    let r = 63 - m.leadingZeroBitCount
-                    if compiled.eval(compiled.stageRoots[r], ctx, c, after) { target = Stage(rawValue: r); break }
-                    m &= ~(UInt64(1) << UInt64(r))
+                // The funnel from its top down to just above the current stage (raw values are funnel order).
+                var r = Stage.funnel.count - 1
+                while r > c.stage.rawValue {
+                    let cond = compiled.stageRoots[r]
+                    if cond >= 0, compiled.evalRoot(cond, ctx, c, after) { target = Stage(rawValue: r); break }
+                    r -= 1
                 }
                 if let target {
                     emitStage(c, ci, from: c.stage, to: target, event, trigger: &trigger, into: &out)

@@ -5,8 +5,7 @@
 /// Why: checking each rule's gate in turn cost ~19 instructions per rule and event, although an event admits
 /// one or two rules of a typical file. One table load per event and the page bits it matched give the same
 /// set; the rule loop then evaluates only those (the gate is necessary, never sufficient: `eval` decides).
-/// Usable with up to 64 roots (engagement rules; stages, whose root is −1 when they have no condition);
-/// beyond, `mask` is nil and the caller checks every gate.
+/// Usable with up to 64 engagement rules; beyond, `mask` is nil and the caller checks every gate.
 struct RuleCandidates {
     /// `byEvent[e]` for event ids 0..<64, then `byPage[p]` for page bits 0..<64.
     private let table: UnsafeMutablePointer<UInt64>
@@ -19,7 +18,7 @@ struct RuleCandidates {
         usable = roots.count <= 64
         var ungated: UInt64 = 0
         if usable {
-            for (ri, root) in roots.enumerated() where root >= 0 {
+            for (ri, root) in roots.enumerated() {
                 let bit = UInt64(1) << UInt64(ri)
                 let g = gates[Int(root)]
                 if !g.gated { ungated |= bit; continue }

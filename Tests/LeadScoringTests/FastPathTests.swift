@@ -129,27 +129,6 @@ import Testing
         }
     }
 
-    /// The stage candidates (the example rules: most stages keyed on an event) are exactly the stages whose
-    /// gate admits the event; stages without a condition never are.
-    @Test func stageCandidatesAreTheStagesWhoseGateAdmits() {
-        let compiled = CompiledRules(Rules.example)
-        var contexts: [CompiledRules.EventContext] = [.empty]
-        for ev in 0..<compiled.eventTable.count { contexts.append(CompiledRules.EventContext(event: ev, pageBits: 0)) }
-        for bits in [UInt64(1), 2, 3] { contexts.append(CompiledRules.EventContext(event: -1, pageBits: bits)) }
-        var gatedOut = 0
-        for ctx in contexts {
-            var expected: UInt64 = 0
-            for r in 0..<compiled.stageRoots.count where compiled.stageRoots[r] >= 0 {
-                if compiled.gates[Int(compiled.stageRoots[r])].admits(event: ctx.event, pageBits: ctx.pageBits) {
-                    expected |= 1 << UInt64(r)
-                } else { gatedOut += 1 }
-            }
-            #expect(compiled.stageCandidates.mask(event: ctx.event, pageBits: ctx.pageBits) == expected, "\(ctx)")
-            #expect(expected & 1 == 0, "lead has no condition")
-        }
-        #expect(gatedOut > 0)
-    }
-
     /// More than 64 engagement rules: no candidate mask, every gate is checked; the same firings either way.
     @Test func manyRulesFireWithoutTheCandidateMask() {
         let eng = (0..<70).map { F.rule("e\($0)", .event("E\($0)"), Double($0 + 1)) }
