@@ -26,10 +26,17 @@ public enum ISO8601 {
             guard i < n, b[i] == c else { return false }
             i += 1; return true
         }
-        guard let year = digits(4), expect(45), let month = digits(2), expect(45), let day = digits(2) else { return nil }
-        guard i < n, b[i] == 84 || b[i] == 116 else { return nil }   // T or t
-        i += 1
-        guard let hour = digits(2), expect(58), let minute = digits(2), expect(58), let second = digits(2) else { return nil }
+        let year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
+        if let f = fixedPart(b) {
+            (year, month, day, hour, minute, second) = f
+            i = 19
+        } else {
+            guard let y = digits(4), expect(45), let mo = digits(2), expect(45), let d = digits(2) else { return nil }
+            guard i < n, b[i] == 84 || b[i] == 116 else { return nil }   // T or t
+            i += 1
+            guard let h = digits(2), expect(58), let mi = digits(2), expect(58), let sec = digits(2) else { return nil }
+            (year, month, day, hour, minute, second) = (y, mo, d, h, mi, sec)
+        }
         guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
               hour <= 23, minute <= 59, second <= 59 else { return nil }
         var micros: Int64 = 0
@@ -69,6 +76,33 @@ public enum ISO8601 {
     }
 
     public static func parse(_ s: String) -> EventTime? { parse(s.utf8) }
+
+    /// `YYYY-MM-DDTHH:MM:SS` at the start of `b` read with three overlapping 8-byte loads, digits and
+    /// separators checked eight at a time; nil when `b` is shorter or is not of that form (the caller's
+    /// byte-by-byte reading then decides, and rejects). Every event's timestamp goes through here.
+    @inline(__always) static func fixedPart(_ b: UnsafeRawBufferPointer) -> (Int, Int, Int, Int, Int, Int)? {
+        guard b.count >= 19, let p = b.baseAddress else { return nil }
+        let w0 = UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))                    // YYYY-MM-
+        let w1 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))  // DDT·····
+        let w2 = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 11, as: UInt64.self)) // HH:MM:SS
+        // Separators: '-' at 4 and 7; 'T' or 't' at 10 (0xDF folds the case); ':' at 13 and 16.
+        guard w0 & 0xFF00_00FF_0000_0000 == 0x2D00_002D_0000_0000,
+              (w1 >> 16) & 0xDF == 0x54,
+              w2 & 0x0000_FF00_00FF_0000 == 0x0000_3A00_003A_0000 else { return nil }
+        let d0 = w0 ^ 0x3030_3030_3030_3030, d1 = w1 ^ 0x3030_3030_3030_3030, d2 = w2 ^ 0x3030_3030_3030_3030
+        guard allDigits(d0, 0x00FF_FF00_FFFF_FFFF), allDigits(d1, 0xFFFF), allDigits(d2, 0xFFFF_00FF_FF00_FFFF) else { return nil }
+        @inline(__always) func v(_ d: UInt64, _ k: UInt64) -> Int { Int((d >> (8 * k)) & 0xF) }
+        return (v(d0, 0) * 1000 + v(d0, 1) * 100 + v(d0, 2) * 10 + v(d0, 3), v(d0, 5) * 10 + v(d0, 6),
+                v(d1, 0) * 10 + v(d1, 1), v(d2, 0) * 10 + v(d2, 1), v(d2, 3) * 10 + v(d2, 4), v(d2, 6) * 10 + v(d2, 7))
+    }
+
+    /// Every byte of `d` (a word XOR 0x30 in each byte) selected by `mask` (0xFF per byte) is 0–9: its high
+    /// nibble is zero and adding 6 to its low nibble does not reach 16 (no carry between bytes: at most 0x15).
+    @inline(__always) static func allDigits(_ d: UInt64, _ mask: UInt64) -> Bool {
+        let high = d & mask & 0xF0F0_F0F0_F0F0_F0F0
+        let low = (d & mask & 0x0F0F_0F0F_0F0F_0F0F) &+ (mask & 0x0606_0606_0606_0606)
+        return high == 0 && low & 0x1010_1010_1010_1010 == 0
+    }
 
     /// `2026-01-02T03:04:05.678Z`: UTC, milliseconds, truncated (toward the past).
     public static func formatMillis(_ t: EventTime) -> String {

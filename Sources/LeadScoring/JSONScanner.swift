@@ -20,7 +20,14 @@ struct JSONScanner {
 
     @inline(__always) func peek() -> UInt8? { i < bytes.count ? bytes[i] : nil }
 
-    mutating func expect(_ c: UInt8) throws(Malformed) {
+    /// The byte `c` at the cursor, after any whitespace. Inlined for the common case (`c` right there: the
+    /// `:` after a key), whitespace out of line.
+    @inline(__always) mutating func expect(_ c: UInt8) throws(Malformed) {
+        if i < bytes.count, bytes[i] == c { i += 1; return }
+        try expectAfterWhitespace(c)
+    }
+
+    @inline(never) mutating func expectAfterWhitespace(_ c: UInt8) throws(Malformed) {
         skipWhitespace()
         guard i < bytes.count, bytes[i] == c else { throw Malformed() }
         i += 1

@@ -129,6 +129,35 @@ private func reason(_ s: String) -> InvalidEvent.Reason? {
         #expect(ISO8601.parse("1969-12-31T23:59:59.999Z") == -1000)
     }
 
+    /// The word-at-a-time reading of `YYYY-MM-DDTHH:MM:SS` agrees with reading it byte by byte, for valid
+    /// texts and for every position replaced by a digit, separator, letter or high byte.
+    @Test func fixedPartAgreesWithAByteByByteReading() {
+        func reference(_ b: [UInt8]) -> (Int, Int, Int, Int, Int, Int)? {
+            guard b.count >= 19 else { return nil }
+            func num(_ r: Range<Int>) -> Int? {
+                var v = 0
+                for k in r { guard b[k] >= 0x30 && b[k] <= 0x39 else { return nil }; v = v * 10 + Int(b[k] - 0x30) }
+                return v
+            }
+            guard b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54 || b[10] == 0x74, b[13] == 0x3A, b[16] == 0x3A,
+                  let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13),
+                  let mi = num(14..<16), let s = num(17..<19) else { return nil }
+            return (y, mo, d, h, mi, s)
+        }
+        var rng = SeededRandom(seed: 17)
+        let alphabet = Array("0123456789-:Tt/ Z+.".utf8) + [0x00, 0x2F, 0x3A, 0x40, 0x80, 0xBA, 0xFA, 0xFF]
+        let valid = Array("2026-07-15T23:59:58.123Z".utf8)
+        for trial in 0..<20_000 {
+            var b = valid
+            for _ in 0..<(trial % 3) { b[Int(rng.next() % 19)] = alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            if trial % 7 == 0 { for k in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18] { b[k] = UInt8(0x30 + rng.next() % 10) } }
+            let fast = b.withUnsafeBytes { ISO8601.fixedPart($0) }
+            let slow = reference(b)
+            #expect(fast.map { [$0.0, $0.1, $0.2, $0.3, $0.4, $0.5] } == slow.map { [$0.0, $0.1, $0.2, $0.3, $0.4, $0.5] }, "\(b)")
+        }
+        #expect(Array("2026-07-15T23:59".utf8).withUnsafeBytes { ISO8601.fixedPart($0) } == nil)   // too short
+    }
+
     @Test func formatsMillisecondsTruncated() {
         #expect(ISO8601.formatMillis(1_767_225_600_123_999) == "2026-01-01T00:00:00.123Z")
         #expect(ISO8601.formatMillis(0) == "1970-01-01T00:00:00.000Z")
