@@ -229,28 +229,12 @@ func engineFNV1a64(_ s: String) -> UInt64 {
     withUTF8Bytes(s) { engineFNV1a64($0) }
 }
 
-/// The same on UTF-8 bytes (a message id per event): eight bytes per load, then byte by byte — the same
-/// value as the byte loop.
+/// The same on UTF-8 bytes. (Byte by byte: eight bytes per load, unpacked with shifts, measured 19 instructions
+/// per event more on the bench's ~10-byte message ids.)
 @inline(__always)
 func engineFNV1a64(_ buf: UnsafeRawBufferPointer) -> UInt64 {
-    let prime: UInt64 = 0x0000_0100_0000_01B3
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    guard let p = buf.baseAddress else { return h }
-    let n = buf.count
-    var i = 0
-    while i + 8 <= n {
-        let w = UInt64(littleEndian: (p + i).loadUnaligned(as: UInt64.self))
-        h = (h ^ (w & 0xFF)) &* prime
-        h = (h ^ ((w >> 8) & 0xFF)) &* prime
-        h = (h ^ ((w >> 16) & 0xFF)) &* prime
-        h = (h ^ ((w >> 24) & 0xFF)) &* prime
-        h = (h ^ ((w >> 32) & 0xFF)) &* prime
-        h = (h ^ ((w >> 40) & 0xFF)) &* prime
-        h = (h ^ ((w >> 48) & 0xFF)) &* prime
-        h = (h ^ (w >> 56)) &* prime
-        i += 8
-    }
-    while i < n { h = (h ^ UInt64(p.load(fromByteOffset: i, as: UInt8.self))) &* prime; i += 1 }
+    for b in buf { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
     return h
 }
 

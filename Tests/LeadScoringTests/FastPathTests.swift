@@ -248,7 +248,7 @@ import Testing
         }
     }
 
-    /// The message-id hash is stored in checkpoints: the word-at-a-time loop must give FNV-1a's value exactly.
+    /// The message-id hash is stored in checkpoints: it must stay FNV-1a exactly.
     @Test func messageIdHashIsFNV1a() {
         var rng = SeededRandom(seed: 13)
         for len in 0..<40 {
