@@ -10,15 +10,18 @@
 /// pattern's whole language and the prefilter is `exact`: containing one of the strings IS a match, so the
 /// regex never runs on ASCII texts (e-mail addresses never repeat, so their tests are not cached).
 struct PatternPrefilter: Sendable {
-    let literals: [[UInt8]]
     let caseInsensitive: Bool
     /// The literals are everything the pattern matches (not just a necessary part of it).
     let exact: Bool
-    /// The literals laid end to end, each at `ranges[k]`, and the set of their first bytes: the form
-    /// `containsAny` searches (`TraitMatcher` copies it into its own pool).
+    /// The literals (lower-cased when `caseInsensitive`, in byte order) laid end to end, each at `ranges[k]`,
+    /// and the set of their first bytes: the form `containsAny` searches (`TraitMatcher` copies it into its
+    /// own pool).
     let pool: [UInt8]
     let ranges: [LiteralRange]
     let first: Bits256
+
+    /// The literals one by one.
+    var literals: [[UInt8]] { ranges.map { Array(pool[Int($0.offset)..<Int($0.offset + $0.count)]) } }
 
     /// Where one literal is in a pool of bytes.
     typealias LiteralRange = (offset: Int32, count: Int32)
@@ -38,7 +41,7 @@ struct PatternPrefilter: Sendable {
         var whole: Set<[UInt8]>? = language.alternation()
         if !language.atEnd || whole?.contains([]) == true { whole = nil }
         exact = whole != nil
-        literals = (whole ?? set).map { lit in ci ? lit.map(PatternPrefilter.lower) : lit }
+        let literals = (whole ?? set).map { lit in ci ? lit.map(PatternPrefilter.lower) : lit }
             .sorted { $0.lexicographicallyPrecedes($1) }
         var pool: [UInt8] = [], ranges: [LiteralRange] = [], first = Bits256()
         for lit in literals {
