@@ -48,14 +48,12 @@ public struct JSONWriter: Sendable {
     @inline(__always) static func needsEscape(_ b: UnsafeRawBufferPointer) -> Bool {
         guard let p = b.baseAddress else { return false }
         let n = b.count
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        // A byte of w is zero ⇔ its high bit is set in (w − 1s) & ~w & 0x80s (no false positive on the first).
-        @inline(__always) func zeroByte(_ w: UInt64) -> Bool { (w &- ones) & ~w & highs != 0 }
         var i = 0
         while i + 8 <= n {
+            // The scanner's tests for the same three kinds of byte (a flag is set iff such a byte exists).
             let w = (p + i).loadUnaligned(as: UInt64.self)
-            // Bytes < 0x20: (w & 0xE0s) has a zero byte; and the two characters by XOR.
-            if zeroByte(w & 0xE0E0_E0E0_E0E0_E0E0) || zeroByte(w ^ 0x2222_2222_2222_2222) || zeroByte(w ^ 0x5C5C_5C5C_5C5C_5C5C) {
+            if JSONScanner.hasZeroByte(w ^ 0x2222_2222_2222_2222) | JSONScanner.hasZeroByte(w ^ 0x5C5C_5C5C_5C5C_5C5C)
+                | JSONScanner.hasByteBelow0x20(w) != 0 {
                 return true
             }
             i += 8
@@ -121,14 +119,10 @@ public struct JSONWriter: Sendable {
             let whole = x.rounded(.towardZero)
             if x < 0 { bytes.append(0x2D) }
             bytes.append(contentsOf: String(format: whole.magnitude).utf8)
-            var frac = Int(((x - whole).magnitude * 1e6).rounded())
-            if frac != 0 {
-                var width = 6
-                while frac % 10 == 0 { frac /= 10; width -= 1 }
-                var digits = [UInt8](repeating: 0x30, count: width)
-                for k in stride(from: width - 1, through: 0, by: -1) { digits[k] = UInt8(frac % 10) + 0x30; frac /= 10 }
-                bytes.append(0x2E)
-                bytes.append(contentsOf: digits)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8) { b in
+                var k = 8
+                writeFraction(UInt64(((x - whole).magnitude * 1e6).rounded()), into: b, before: &k)
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[k..<8]))
             }
             return
         }
@@ -138,18 +132,23 @@ public struct JSONWriter: Sendable {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { b in
             var k = 32
             let m = n.magnitude
-            var frac = m % 1_000_000
-            if frac != 0 {
-                var width = 6
-                while frac % 10 == 0 { frac /= 10; width -= 1 }
-                for _ in 0..<width { k -= 1; b[k] = UInt8(frac % 10) + 0x30; frac /= 10 }   // leading zeros included
-                k -= 1; b[k] = 0x2E
-            }
+            writeFraction(m % 1_000_000, into: b, before: &k)
             var whole = m / 1_000_000
             repeat { k -= 1; b[k] = UInt8(whole % 10) + 0x30; whole /= 10 } while whole > 0
             if n < 0 { k -= 1; b[k] = 0x2D }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[k..<32]))
         }
+    }
+
+    /// `.` and the millionths `frac` (< 1 000 000) without trailing zeros, written backwards so that they end
+    /// just before `b[k]` (`k` moves to their first byte); nothing when `frac` is 0.
+    @inline(__always) private static func writeFraction(_ frac: UInt64, into b: UnsafeMutableBufferPointer<UInt8>, before k: inout Int) {
+        guard frac != 0 else { return }
+        var frac = frac
+        var width = 6
+        while frac % 10 == 0 { frac /= 10; width -= 1 }
+        for _ in 0..<width { k -= 1; b[k] = UInt8(frac % 10) + 0x30; frac /= 10 }   // leading zeros included
+        k -= 1; b[k] = 0x2E
     }
 
     static func appendTime(_ t: EventTime, to bytes: inout [UInt8]) {
