@@ -33,10 +33,7 @@ struct ByteKeyTable<Value> {
                         let e = slots[i]
                         if e < 0 { return nil }
                         let entry = entries[Int(e)]
-                        if entry.hash == hash,
-                           bytesEqual(UnsafeRawBufferPointer(rebasing: pool[Int(entry.offset)..<Int(entry.offset + entry.count)]), key) {
-                            return entry.value
-                        }
+                        if entry.hash == hash, bytesEqual(Self.key(of: entry, in: pool), key) { return entry.value }
                         i = (i + 1) & mask
                     }
                 }
@@ -74,9 +71,12 @@ struct ByteKeyTable<Value> {
     }
 
     private func keyEquals(_ e: Int, _ key: UnsafeRawBufferPointer) -> Bool {
-        pool.withUnsafeBytes { pool in
-            bytesEqual(UnsafeRawBufferPointer(rebasing: pool[Int(entries[e].offset)..<Int(entries[e].offset + entries[e].count)]), key)
-        }
+        pool.withUnsafeBytes { bytesEqual(Self.key(of: entries[e], in: $0), key) }
+    }
+
+    /// An entry's key bytes in the pool.
+    @inline(__always) private static func key(of entry: Entry, in pool: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: pool[Int(entry.offset)..<Int(entry.offset + entry.count)])
     }
 
     private mutating func grow() {
