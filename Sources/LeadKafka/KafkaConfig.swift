@@ -82,3 +82,12 @@ func makeClient(_ type: rd_kafka_type_t, conf: OpaquePointer) throws(KafkaError)
 func stringFromBuffer(_ buf: [CChar]) -> String {
     String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+/// A property's value in a configuration object (librdkafka's default when not set), nil when unknown.
+func confValue(_ conf: OpaquePointer, _ name: String) -> String? {
+    var size = 0
+    guard rd_kafka_conf_get(conf, name, nil, &size) == RD_KAFKA_CONF_OK, size > 0 else { return nil }
+    var buf = [CChar](repeating: 0, count: size)
+    guard rd_kafka_conf_get(conf, name, &buf, &size) == RD_KAFKA_CONF_OK else { return nil }
+    return stringFromBuffer(buf)
+}

@@ -61,6 +61,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var started = false
     private let state = Mutex<Set<TopicPartition>>([])
+    /// `queued.max.messages.kbytes` in bytes, as configured.
+    private let queueBytes: Int
+    private var waker: FetchWaker?
     let logger = Logger(label: "leadscore.consumer")
 
     public init(config: KafkaConfig, topics: [String], options: ConsumerOptions, delegate: any KafkaConsumerDelegate) throws(KafkaError) {
@@ -83,6 +86,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         ]
         if let gi = options.groupInstanceId { defaults["group.instance.id"] = gi }
         let conf = try config.makeConf(defaults: defaults)
+        queueBytes = (confValue(conf, "queued.max.messages.kbytes").flatMap { Int($0) } ?? 65_536) * 1024
         let box = CallbackBox(delegate: delegate)
         box.statistics = StatisticsRelay.install(on: conf, handler: config.onStatistics)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(box).toOpaque())
@@ -112,10 +116,16 @@ public final class KafkaConsumer: @unchecked Sendable {
             if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "subscribe \(topics)") }
         }
         started = true
+        if FetchWaker.needed {
+            waker = FetchWaker(rk: rk, queueBytes: queueBytes) { [unowned self] in Array(assignment) }
+        }
         let thread = Thread { [self] in pollLoop() }
         thread.name = "leadscore-consumer-poll"
         thread.start()
     }
+
+    /// How many times the fetch waker has woken librdkafka's broker threads (0 when not needed).
+    public var fetchWakes: Int { waker?.wakes.load(ordering: .relaxed) ?? 0 }
 
     /// The partitions currently assigned to this member.
     public var assignment: Set<TopicPartition> { state.withLock { $0 } }
@@ -138,10 +148,16 @@ public final class KafkaConsumer: @unchecked Sendable {
                 _ = accept(m!, into: &raws)
             }
             if raws.isEmpty { continue }
+            if let waker {
+                var bytes = 0
+                for m in raws { bytes &+= m.pointee.len }
+                waker.drained(bytes)
+            }
             let batch = MessageBatch(raws)
             raws.removeAll(keepingCapacity: true)
             box.delegate.consumer(self, received: batch)
         }
+        waker?.stop()
         // Leaving the group runs the revoke callback on this thread, so the owner checkpoints and commits.
         let err = rd_kafka_consumer_close(rk)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {

@@ -157,6 +157,12 @@ public final class Daemon: KafkaConsumerDelegate, DaemonStatusProvider, @uncheck
         // Offsets are committed explicitly after checkpoints only.
         var consumerKafka = kafka
         consumerKafka.properties["enable.auto.commit"] = "false"
+        // A small prefetch queue (librdkafka's default is 64 MB): a backlog's messages are scored while they are
+        // still in cache, and the fetch thread reuses its buffers instead of faulting in fresh memory. Viable on
+        // librdkafka 2.0.2 only with the consumer's fetch waker (see FetchWaker). Operators may raise it.
+        if consumerKafka.properties["queued.max.messages.kbytes"] == nil {
+            consumerKafka.properties["queued.max.messages.kbytes"] = String(DaemonConfig.defaultPrefetchKilobytes)
+        }
         let c = try KafkaConsumer(config: consumerKafka, topics: config.inputTopics, options: opts, delegate: self)
         consumer = c
         try ownership?.start()

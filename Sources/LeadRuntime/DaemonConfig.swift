@@ -12,6 +12,8 @@ public struct DaemonConfig: Sendable {
     /// `statistics.interval.ms` of the consumer and producer when `kafkaProperties` does not set it: their
     /// librdkafka statistics become `leadscore_kafka_*` metrics ("0" in the properties turns them off).
     public static let defaultStatisticsIntervalMs = 15_000
+    /// The input consumer's `queued.max.messages.kbytes` when `kafkaProperties` does not set it.
+    public static let defaultPrefetchKilobytes = 4096
     public var inputTopics = ["leadscore.events"]
     public var stageChangesTopic = "leadscore.stage-changes"
     public var alertsTopic = "leadscore.alerts"
