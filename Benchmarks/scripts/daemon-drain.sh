@@ -10,7 +10,8 @@
 # drain (`bench-kafka --drain-topic`: rd_kafka_consumer_poll, no processing; the median of RAW_RUNS), then one daemon per thread setting
 # in its own group, timed like the raw drain from its first processed events to `leadscore_events_total` = EVENTS
 # (Benchmarks/scripts/drain-clock.py: one poller process, 50 ms) (decode, score, publish the
-# outputs, checkpoint). One line per measurement; ratio = daemon / raw.
+# outputs, checkpoint). One line per measurement; ratio = daemon / raw; also the daemon's and the broker's CPU
+# per event and the daemon's peak resident memory.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${LEADSCORED_BIN:-.build/release/leadscored}
@@ -20,6 +21,8 @@ THREADS=("$@"); [ ${#THREADS[@]} -gt 0 ] || THREADS=(1 0)
 WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 "$BIN" dev-broker --brokers 1 --bootstrap-file "$WORK/bs" >/dev/null 2>&1 &
+BROKER=$!
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime + stime
 for _ in $(seq 100); do [ -s "$WORK/bs" ] && break; sleep 0.1; done
 BS=$(cat "$WORK/bs")
 ctl() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall((sys.argv[2]+"\n").encode()); print(s.makefile().readline().strip())' "$WORK/bs.ctl" "$1" >/dev/null; }
@@ -46,11 +49,16 @@ drain() {   # BIN THREADS LABEL
         $( [ "$t" = default ] || echo --processing-threads "$t") \
         --kafka-property session.timeout.ms=6000 --kafka-property heartbeat.interval.ms=500 ${DAEMON_FLAGS:-} > "$log" 2>&1 &
     local pid=$! p; p=$(port "$log")
-    local d
+    local d b0 b1 c hwm
+    b0=$(cpu_ticks $BROKER)
     if [ -n "${TIMELINE:-}" ]; then d=$(python3 Benchmarks/scripts/drain-timeline.py "$p" "$N" $pid)
     else d=$(python3 Benchmarks/scripts/drain-clock.py "$p" "$N"); fi
+    c=$(cpu_ticks $pid); b1=$(cpu_ticks $BROKER); hwm=$(awk '/VmHWM/ { print int($2 / 1024) }' /proc/$pid/status)
     kill -TERM $pid; wait $pid || true
-    awk -v d="$d" -v r="$raw" -v t="$3" 'BEGIN { printf "%s daemon_per_sec=%.0f ratio=%.2f\n", t, d, d / r }'
+    # CPU per event (the daemon's whole life, group join included; the broker's during the drain) is steadier
+    # than the ratio here: the raw drain alone varies 2x between runs.
+    awk -v d="$d" -v r="$raw" -v t="$3" -v c="$c" -v b="$((b1 - b0))" -v n="$N" -v h="$hwm" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%s daemon_per_sec=%.0f ratio=%.2f daemon_cpu_us_per_event=%.2f broker_cpu_us_per_event=%.2f daemon_peak_rss_mb=%d\n", t, d, d / r, c * 1e6 / hz / n, b * 1e6 / hz / n, h }'
 }
 for t in "${THREADS[@]}"; do drain "$BIN" "$t" "processing_threads=$t"; done
 # OTHER_BIN=path: the same topic drained by another build (e.g. the previous release), for a same-run comparison.
