@@ -19,6 +19,8 @@ struct PatternPrefilter: Sendable {
     let pool: [UInt8]
     let ranges: [LiteralRange]
     let first: Bits256
+    /// `first` as words to search eight bytes at a time, when it has at most two bytes (`leadWords`).
+    let lead: LeadWords?
 
     /// The literals one by one.
     var literals: [[UInt8]] { ranges.map { Array(pool[Int($0.offset)..<Int($0.offset + $0.count)]) } }
@@ -50,6 +52,7 @@ struct PatternPrefilter: Sendable {
             first.insert(Int(lit[0]))
         }
         self.pool = pool; self.ranges = ranges; self.first = first
+        lead = Self.leadWords(first: first, caseInsensitive: ci)
     }
 
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
@@ -69,38 +72,75 @@ struct PatternPrefilter: Sendable {
         guard isASCII(t) else { return .unknown }                 // non-ASCII: no shortcut
         let found = pool.withUnsafeBufferPointer { p in
             ranges.withUnsafeBufferPointer { r in
-                Self.containsAny(t, pool: p.baseAddress!, literals: r, first: first, caseInsensitive: caseInsensitive)
+                Self.containsAny(t, pool: p.baseAddress!, literals: r, first: first, lead: lead, caseInsensitive: caseInsensitive)
             }
         }
         return found ? (exact ? .match : .unknown) : .noMatch
     }
 
     /// One of `literals` (ranges of `pool`, lower-cased when `ci`) occurs in the ASCII text `t`, ASCII-lowercased
-    /// first when `ci`. `first` holds the literals' first bytes: most positions are passed over on one test.
-    /// The one search of both `verdict` and `TraitMatcher` (which keeps its literals in its own pool).
+    /// first when `ci`. `first` holds the literals' first bytes: most positions are passed over on one test, and
+    /// with `lead` (`leadWords`) eight at a time. The one search of both `verdict` and `TraitMatcher` (which keeps
+    /// its literals in its own pool).
     @inline(__always)
     static func containsAny(_ t: UnsafeRawBufferPointer, pool: UnsafePointer<UInt8>,
-                            literals: UnsafeBufferPointer<LiteralRange>, first: Bits256, caseInsensitive ci: Bool) -> Bool {
+                            literals: UnsafeBufferPointer<LiteralRange>, first: Bits256, lead: LeadWords?,
+                            caseInsensitive ci: Bool) -> Bool {
         let n = t.count
+        @inline(__always) func literalAt(_ i: Int, _ c: UInt8) -> Bool {
+            for (offset, count) in literals {
+                let (off, m) = (Int(offset), Int(count))
+                guard i + m <= n, pool[off] == c else { continue }
+                var j = 1
+                while j < m {
+                    let b = ci ? lower(t[i + j]) : t[i + j]
+                    if b != pool[off + j] { break }
+                    j += 1
+                }
+                if j == m { return true }
+            }
+            return false
+        }
         var i = 0
+        if let lead, let base = t.baseAddress {
+            // The first position holding one of the (at most two) lead bytes in the next eight, exactly: the
+            // lowest flag of `hasZeroByte` is never a false one.
+            while i + 8 <= n {
+                let w = (base + i).loadUnaligned(as: UInt64.self)
+                let hit = JSONScanner.hasZeroByte(w ^ lead.a) | JSONScanner.hasZeroByte(w ^ lead.b)
+                if hit == 0 { i += 8; continue }
+                i += hit.trailingZeroBitCount >> 3
+                if literalAt(i, ci ? lower(t[i]) : t[i]) { return true }
+                i += 1
+            }
+        }
         while i < n {
             let c = ci ? lower(t[i]) : t[i]
-            if first.contains(Int(c)) {
-                for (offset, count) in literals {
-                    let (off, m) = (Int(offset), Int(count))
-                    guard i + m <= n, pool[off] == c else { continue }
-                    var j = 1
-                    while j < m {
-                        let b = ci ? lower(t[i + j]) : t[i + j]
-                        if b != pool[off + j] { break }
-                        j += 1
-                    }
-                    if j == m { return true }
-                }
-            }
+            if first.contains(Int(c)) && literalAt(i, c) { return true }
             i += 1
         }
         return false
+    }
+
+    /// Two bytes, each repeated in all eight bytes of a word (the same byte twice when there is one).
+    struct LeadWords {
+        let a: UInt64
+        let b: UInt64
+    }
+
+    /// The bytes a text may hold where one of the literals starts, when there are at most two: the literals'
+    /// first bytes, and under `(?i)` both cases of a letter (`@(gmail|yahoo)` has one, `(?i)vp` two). nil when
+    /// there are more.
+    static func leadWords(first: Bits256, caseInsensitive ci: Bool) -> LeadWords? {
+        var bytes: [UInt8] = []
+        first.forEach { c in
+            let b = UInt8(c)
+            bytes.append(b)
+            if ci && b >= 0x61 && b <= 0x7A { bytes.append(b - 0x20) }
+        }
+        guard !bytes.isEmpty && bytes.count <= 2 else { return nil }
+        let spread: (UInt8) -> UInt64 = { UInt64($0) &* 0x0101_0101_0101_0101 }
+        return LeadWords(a: spread(bytes[0]), b: spread(bytes.last!))
     }
 
     /// Recursive-descent reading of the pattern; each level returns the necessary literal set, or nil.

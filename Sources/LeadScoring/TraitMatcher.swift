@@ -39,6 +39,8 @@ final class TraitMatcher: @unchecked Sendable {
         var range = NumberRange()
         /// Literal set: which bytes start a literal (after lowercasing).
         var first = Bits256()
+        /// Literal set: `first` for the eight-byte search, when at most two bytes (`PatternPrefilter.leadWords`).
+        var lead: PatternPrefilter.LeadWords?
     }
 
     /// Tests of trait `ti`: `tests[start[ti]..<start[ti + 1]]`.
@@ -89,7 +91,7 @@ final class TraitMatcher: @unchecked Sendable {
                 guard let f = p.prefilter, f.exact else { return nil }
                 let base = Int32(pool.count)
                 byTrait[e.trait].append(Test(op: .literalSet, bit: bit, flag: f.caseInsensitive, a: Int32(literals.count),
-                                             n: Int32(f.ranges.count), first: f.first))
+                                             n: Int32(f.ranges.count), first: f.first, lead: f.lead))
                 literals += f.ranges.map { ($0.offset + base, $0.count) }
                 pool += f.pool
             }
@@ -114,50 +116,54 @@ final class TraitMatcher: @unchecked Sendable {
     /// The test bits of trait `ti` (one of the uncached traits) that `value` satisfies; nil when a text is not
     /// ASCII (only the `String` form can tell then).
     func lowBits(_ ti: Int, _ value: TraitInput) -> UInt64? {
-        let from = Int(start[ti]), to = Int(start[ti + 1])
+        // Through a pointer: a `Test` (~120 bytes) is read field by field, never copied.
+        let first = UnsafePointer(tests.baseAddress! + Int(start[ti])), end = UnsafePointer(tests.baseAddress! + Int(start[ti + 1]))
         var bits: UInt64 = 0
         switch value {
         case .text(let t):
             guard isASCII(t) else { return nil }
-            for k in from..<to {
-                let test = tests[k]
-                switch test.op {
-                case .exists: bits |= 1 << UInt64(test.bit)
+            var test = first
+            while test < end {
+                switch test.pointee.op {
+                case .exists: bits |= 1 << UInt64(test.pointee.bit)
                 case .text:
-                    if bytesEqual(t, UnsafeRawBufferPointer(start: pool.baseAddress! + Int(test.a), count: Int(test.n))) {
-                        bits |= 1 << UInt64(test.bit)
+                    if bytesEqual(t, UnsafeRawBufferPointer(start: pool.baseAddress! + Int(test.pointee.a), count: Int(test.pointee.n))) {
+                        bits |= 1 << UInt64(test.pointee.bit)
                     }
                 case .literalSet:
-                    if containsLiteral(t, test) { bits |= 1 << UInt64(test.bit) }
+                    if containsLiteral(t, test) { bits |= 1 << UInt64(test.pointee.bit) }
                 case .number, .bool, .range: break
                 }
+                test += 1
             }
         case .value(let v):
-            for k in from..<to {
-                let test = tests[k]
+            var test = first
+            while test < end {
                 let holds: Bool
-                switch (test.op, v) {
+                switch (test.pointee.op, v) {
                 case (_, .null): holds = false
                 case (.exists, _): holds = true
-                case (.number, .number(let d)): holds = d == test.lo
-                case (.bool, .bool(let b)): holds = b == test.flag
-                case (.range, .number(let d)): holds = CompiledRules.inRange(d, test.range)
+                case (.number, .number(let d)): holds = d == test.pointee.lo
+                case (.bool, .bool(let b)): holds = b == test.pointee.flag
+                case (.range, .number(let d)): holds = CompiledRules.inRange(d, test.pointee.range)
                 case (.text, .string(let s)), (.literalSet, .string(let s)):
                     // Texts arrive as `.text`; a `.string` here would be the caller's choice: decide on its bytes.
                     guard let r = withUTF8Bytes(s, { lowBits(ti, .text($0)) }) else { return nil }
                     return r
                 default: holds = false
                 }
-                if holds { bits |= 1 << UInt64(test.bit) }
+                if holds { bits |= 1 << UInt64(test.pointee.bit) }
+                test += 1
             }
         }
         return bits
     }
 
     /// One of the test's literals occurs in `t` (ASCII; case-folded when the pattern is `(?i)`).
-    @inline(__always) private func containsLiteral(_ t: UnsafeRawBufferPointer, _ test: Test) -> Bool {
-        PatternPrefilter.containsAny(t, pool: UnsafePointer(pool.baseAddress!),
-                                     literals: UnsafeBufferPointer(rebasing: literals[Int(test.a)..<Int(test.a + test.n)]),
-                                     first: test.first, caseInsensitive: test.flag)
+    @inline(__always) private func containsLiteral(_ t: UnsafeRawBufferPointer, _ test: UnsafePointer<Test>) -> Bool {
+        let a = Int(test.pointee.a), n = Int(test.pointee.n)
+        return PatternPrefilter.containsAny(t, pool: UnsafePointer(pool.baseAddress!),
+                                            literals: UnsafeBufferPointer(rebasing: literals[a..<a + n]),
+                                            first: test.pointee.first, lead: test.pointee.lead, caseInsensitive: test.pointee.flag)
     }
 }

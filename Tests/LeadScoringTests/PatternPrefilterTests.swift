@@ -60,4 +60,31 @@ import Testing
             }
         }
     }
+
+    /// The eight-bytes-at-a-time search for the literals' (at most two) lead bytes finds exactly what the
+    /// position-by-position search finds, at every offset of texts longer than a word.
+    @Test func leadByteSearchAgreesWithThePlainSearch() throws {
+        var rng = SeededRandom(seed: 11)
+        let alphabet = Array("abcVvPp@gmail.yahoo-outlook0123 ".utf8)
+        for source in ["@(gmail|yahoo|hotmail|outlook)\\.", "(?i)vp", "(?i)\\bvp\\b", "(ab|@c)x", "ceo|@", "(?i)@x"] {
+            let f = try #require(PatternPrefilter(source), "\(source)")
+            let lead = try #require(PatternPrefilter.leadWords(first: f.first, caseInsensitive: f.caseInsensitive), "\(source)")
+            #expect(f.lead != nil)
+            for _ in 0..<2000 {
+                let n = Int.random(in: 0..<40, using: &rng)
+                let text = (0..<n).map { _ in alphabet.randomElement(using: &rng)! }
+                let (fast, plain) = text.withUnsafeBytes { t in
+                    f.pool.withUnsafeBufferPointer { p in
+                        f.ranges.withUnsafeBufferPointer { r in
+                            (PatternPrefilter.containsAny(t, pool: p.baseAddress!, literals: r, first: f.first, lead: lead, caseInsensitive: f.caseInsensitive),
+                             PatternPrefilter.containsAny(t, pool: p.baseAddress!, literals: r, first: f.first, lead: nil, caseInsensitive: f.caseInsensitive))
+                        }
+                    }
+                }
+                #expect(fast == plain, "\(source) on \(String(decoding: text, as: UTF8.self))")
+            }
+        }
+        // Three or more lead bytes: no word search.
+        #expect(try #require(PatternPrefilter("(?i)\\b(head|director|vp)\\b")).lead == nil)
+    }
 }

@@ -59,6 +59,23 @@ import Testing
         #expect(String(decoding: w.bytes, as: UTF8.self) == #""a\"b\\c\u000ad\u0001é""#)
     }
 
+    /// The writer's own buffer grows as needed: a text many times its initial capacity comes out whole, in order.
+    @Test func aWriterGrowsPastItsCapacity() {
+        var w = JSONWriter(capacity: 16)
+        var expected = "["
+        w.byte(0x5B)
+        for i in 0..<500 {
+            let piece = "k\(i)-" + String(repeating: "x", count: i % 37)
+            if i > 0 { w.byte(0x2C); expected += "," }
+            w.raw("{"); w.key("n"); w.integer(Int64(i) - 250); w.raw(",\"s\":"); w.string(piece)
+            w.raw(",\"v\":"); w.number(Double(i) / 8); w.raw(",\"t\":"); w.time(Int64(i) * 1_000_000); w.byte(0x7D)
+            expected += "{\"n\":\(i - 250),\"s\":\"\(piece)\",\"v\":\(JSONWriter.formatNumber(Double(i) / 8)),\"t\":\"\(JSONWriter.formatTime(Int64(i) * 1_000_000))\"}"
+        }
+        w.byte(0x5D); expected += "]"
+        #expect(String(decoding: w.bytes, as: UTF8.self) == expected)
+        #expect(w.bytes.count > 16 * 100)
+    }
+
     @Test func topRulesKeepSignsAndBreakTiesByName() {
         let fit = [FitRule(name: "zeta", when: .trait("x", .exists), points: -10),
                    FitRule(name: "alpha", when: .trait("x", .exists), points: 10),
