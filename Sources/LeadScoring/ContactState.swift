@@ -312,15 +312,28 @@ struct ContactState {
         guard n > 0, EventTime(bitPattern: blob[s + 1]) < cutoff else { return }
         let k = blob.withUnsafeMutableBufferPointer { b in
             precondition(s + 2 * n <= b.count, "seen section beyond the blob")
+            let p = b.baseAddress! + s
+            @inline(__always) func expired(_ i: Int) -> Bool { EventTime(bitPattern: p[2 * i + 1]) < cutoff }
+            // Ids arrive about in time order, so the expired ones are usually a prefix: find it and check the
+            // rest with loads and compares only, then move the rest down in one forward copy.
+            var i = 0
+            while i < n && expired(i) { i += 1 }
+            var j = i
+            while j < n && !expired(j) { j += 1 }
+            if j == n {
+                if i > 0 { p.update(from: p + 2 * i, count: 2 * (n - i)) }   // overlapping: a memmove
+                return n - i
+            }
             var k = 0
-            for i in 0..<n where EventTime(bitPattern: b[s + 2 * i + 1]) >= cutoff {
-                b[s + 2 * k] = b[s + 2 * i]
-                b[s + 2 * k + 1] = b[s + 2 * i + 1]
+            for i in i..<n where !expired(i) {
+                p[2 * k] = p[2 * i]; p[2 * k + 1] = p[2 * i + 1]
                 k += 1
             }
             return k
         }
-        blob.removeLast(2 * (n - k))
+        // Usually one id expires per pass: `removeLast()` per word is cheaper than `removeLast(_:)` (a generic
+        // range replacement, ~95 instructions).
+        for _ in 0..<2 * (n - k) { blob.removeLast() }
         setHeader(seen: k)
     }
 
