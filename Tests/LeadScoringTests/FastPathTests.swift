@@ -306,5 +306,27 @@ import Testing
         #expect(JSONWriter.formatTime(-62_135_596_800_000_001) == "0000-12-31T23:59:59.999Z")
         #expect(JSONWriter.formatTime(-62_167_219_200_000_001) == "-0001-12-31T23:59:59.999Z")
     }
-}
 
+    /// Pruning seen ids keeps exactly those at or after the cutoff, in arrival order — whether the expired ones
+    /// are a prefix (the shortcut: one move) or scattered (late arrivals: the general pass).
+    @Test func seenPruneKeepsExactlyTheUnexpiredIdsInArrivalOrder() {
+        var rng = SeededRandom(seed: 3)
+        for _ in 0..<500 {
+            var c = ContactState(id: "c", time: 0)
+            let n = Int.random(in: 1...30, using: &rng)
+            var times: [EventTime] = []
+            var t: EventTime = 100
+            for _ in 0..<n {
+                // Mostly increasing, with some late arrivals.
+                t += EventTime.random(in: 0...10, using: &rng)
+                times.append(Bool.random(using: &rng) && Int.random(in: 0..<4, using: &rng) == 0 ? t - EventTime.random(in: 0...60, using: &rng) : t)
+            }
+            for (i, time) in times.enumerated() { c.seenAppend(UInt64(i), time) }
+            let cutoff = times[0] + EventTime.random(in: 1...80, using: &rng)   // the first id always expires
+            c.seenPrune(cutoff: cutoff)
+            let expected = times.enumerated().filter { $0.element >= cutoff }.map { (UInt64($0.offset), $0.element) }
+            #expect(c.seenEntries.map(\.hash) == expected.map(\.0))
+            #expect(c.seenEntries.map(\.time) == expected.map(\.1))
+        }
+    }
+}
