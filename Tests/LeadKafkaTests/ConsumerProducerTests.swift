@@ -26,13 +26,7 @@ private func run(_ exe: String, _ args: [String]) throws -> (Int32, String) {
         try (0..<100_000).map { "k\($0 % 997)\tv\($0)" }.joined(separator: "\n").appending("\n").write(toFile: file, atomically: true, encoding: .utf8)
         let (s, _) = try run("/usr/bin/kcat", ["-P", "-b", cluster.bootstrapServers, "-t", "from-kcat", "-K", "\t", "-l", file])
         #expect(s == 0)
-        let d = CollectingDelegate()
-        let c = try KafkaConsumer(config: KafkaConfig(bootstrapServers: cluster.bootstrapServers, properties: fastGroup),
-                                  topics: ["from-kcat"], options: ConsumerOptions(groupId: "g-kcat"), delegate: d)
-        try c.start()
-        #expect(eventuallyBlocking(60) { d.count >= 100_000 })
-        c.closeBlocking()
-        let items = d.items.withLock { $0 }
+        let items = try drainWithNewMember(cluster, topics: ["from-kcat"], group: "g-kcat", count: 100_000).items
         #expect(items.count == 100_000)
         #expect(Set(items.map(\.value)).count == 100_000)
         var byPartition: [Int32: [Int64]] = [:]
@@ -168,6 +162,19 @@ private func run(_ exe: String, _ args: [String]) throws -> (Int32, String) {
         }
         #expect(Date().timeIntervalSince(t0) < 10)
     }
+}
+
+/// A consumer group member of its own that collects `topics` until it holds `count` messages (or `seconds`
+/// passed), then leaves: what it read, in arrival order, and the consumer (for its counters).
+func drainWithNewMember(_ cluster: MockCluster, topics: [String], group: String, properties: [String: String] = fastGroup,
+                        count: Int, seconds: Double = 60) throws -> (items: [CollectingDelegate.Item], consumer: KafkaConsumer) {
+    let d = CollectingDelegate()
+    let c = try KafkaConsumer(config: KafkaConfig(bootstrapServers: cluster.bootstrapServers, properties: properties),
+                              topics: topics, options: ConsumerOptions(groupId: group), delegate: d)
+    try c.start()
+    _ = eventuallyBlocking(seconds) { d.count >= count }
+    c.closeBlocking()
+    return (d.items.withLock { $0 }, c)
 }
 
 /// Blocking wait for a condition with a deadline.

@@ -33,14 +33,9 @@ import CRdKafka
         let pad = String(repeating: "x", count: 990)
         for i in 0..<6000 { try producer.produce(topic: "backlog", partition: Int32(i % 2), key: nil, value: Array("\(i)-\(pad)".utf8), token: 0) }
         try producer.flush(timeoutMs: 30_000)
-        let d = CollectingDelegate()
         let props = fastGroup.merging(["queued.max.messages.kbytes": "256"]) { $1 }
-        let c = try KafkaConsumer(config: KafkaConfig(bootstrapServers: cluster.bootstrapServers, properties: props),
-                                  topics: ["backlog"], options: ConsumerOptions(groupId: "g-backlog"), delegate: d)
-        try c.start()
-        #expect(eventuallyBlocking(120) { d.count >= 6000 })
-        c.closeBlocking()
-        let items = d.items.withLock { $0 }
+        let (items, c) = try drainWithNewMember(cluster, topics: ["backlog"], group: "g-backlog", properties: props,
+                                                count: 6000, seconds: 120)
         #expect(items.count == 6000)
         for p in [Int32(0), 1] { #expect(items.filter { $0.tp.partition == p }.map(\.offset) == Array(0..<3000)) }
         if FetchWaker.needed {
