@@ -10,8 +10,10 @@ import Foundation
 /// or after up to a second. While a backlog is drained, every fetch response comes back with the queue full, so
 /// fetching stops and then sits idle until that timeout (measured: 0.3–0.5 s gaps, and with a 4 MB queue a
 /// drain at a tenth of its speed). 2.4 made the pause configurable (`fetch.queue.backoff.ms`); for older
-/// versions this sends the broker threads a small request (ListOffsets for the assigned partitions, one request
-/// per leader) once the poll thread has taken a quarter of the queue's bytes, at most every `minInterval`.
+/// versions this sends the broker threads a small request once the poll thread has taken a quarter of the
+/// queue's bytes, at most every `minInterval`: ListOffsets for one assigned partition per leader broker (a
+/// wake-up is per broker thread; naming every partition would load a real broker for nothing), leaders from
+/// metadata refreshed every 10 s.
 /// That is what lets the daemon run with a small prefetch queue: less memory, fewer page faults on fresh fetch
 /// buffers, and messages still in cache when they are scored.
 ///
@@ -50,8 +52,13 @@ final class FetchWaker: @unchecked Sendable {
     private let stopping = ManagedAtomic<Bool>(false)
     private let inFlight = ManagedAtomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
-    /// Wake-ups sent so far (tests and diagnostics).
+    /// Wake-ups sent so far, and the partitions the last one asked about (tests and diagnostics).
     let wakes = ManagedAtomic<Int>(0)
+    let lastWakePartitions = ManagedAtomic<Int>(0)
+    // The waker's thread only: partition leaders from the last metadata refresh.
+    private var leaders: [TopicPartition: Int32] = [:]
+    private var leadersAtNs: UInt64 = 0
+    private static let leadersMaxAgeNs: UInt64 = 10_000_000_000
 
     /// Whether this librdkafka needs it: 2.4.0 and later back off by `fetch.queue.backoff.ms` instead.
     static var needed: Bool { rd_kafka_version() < 0x0204_0000 }
@@ -87,15 +94,49 @@ final class FetchWaker: @unchecked Sendable {
         while true {
             signal.wait()
             if stopping.load(ordering: .relaxed) { break }
-            let tps = partitions()
+            let tps = representatives(of: partitions())
             if !tps.isEmpty {
                 let list = makePartitionList(tps.map { ($0, KafkaOffset.end) })
                 _ = rd_kafka_offsets_for_times(rk, list, 1000)
                 rd_kafka_topic_partition_list_destroy(list)
+                lastWakePartitions.store(tps.count, ordering: .relaxed)
                 wakes.wrappingIncrement(ordering: .relaxed)
             }
             inFlight.store(false, ordering: .releasing)
         }
         done.signal()
+    }
+
+    /// One partition per leader broker (and every partition whose leader is unknown), by metadata at most 10 s old.
+    private func representatives(of tps: [TopicPartition]) -> [TopicPartition] {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let age = now &- leadersAtNs
+        if age > Self.leadersMaxAgeNs || (age > Self.leadersMaxAgeNs / 10 && tps.contains(where: { leaders[$0] == nil })) {
+            refreshLeaders(topics: Set(tps.map(\.topic)))
+            leadersAtNs = now
+        }
+        var seen = Set<Int32>()
+        var out: [TopicPartition] = []
+        for tp in tps.sorted() {
+            guard let leader = leaders[tp], leader >= 0 else { out.append(tp); continue }
+            if seen.insert(leader).inserted { out.append(tp) }
+        }
+        return out
+    }
+
+    private func refreshLeaders(topics: Set<String>) {
+        for topic in topics.sorted() {
+            guard let rkt = rd_kafka_topic_new(rk, topic, nil) else { continue }
+            defer { rd_kafka_topic_destroy(rkt) }
+            var md: UnsafePointer<rd_kafka_metadata>?
+            guard rd_kafka_metadata(rk, 0, rkt, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR, let md else { continue }
+            defer { rd_kafka_metadata_destroy(md) }
+            for i in 0..<Int(md.pointee.topic_cnt) {
+                let t = md.pointee.topics[i]
+                for j in 0..<Int(t.partition_cnt) {
+                    leaders[TopicPartition(topic, t.partitions[j].id)] = t.partitions[j].leader
+                }
+            }
+        }
     }
 }

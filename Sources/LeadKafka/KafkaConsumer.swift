@@ -126,6 +126,8 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// How many times the fetch waker has woken librdkafka's broker threads (0 when not needed).
     public var fetchWakes: Int { waker?.wakes.load(ordering: .relaxed) ?? 0 }
+    /// The partitions the fetch waker's last request named (one per leader broker).
+    var fetchWakePartitions: Int { waker?.lastWakePartitions.load(ordering: .relaxed) ?? 0 }
 
     /// The partitions currently assigned to this member.
     public var assignment: Set<TopicPartition> { state.withLock { $0 } }

@@ -24,23 +24,25 @@ import CRdKafka
         #expect(FetchWaker.needed == (rd_kafka_version() < 0x0204_0000))
     }
 
-    /// 6 000 messages of 1 000 bytes (3 MB per partition, under the built-in cluster's ~5 MiB) through a
-    /// 256 KB prefetch queue: every message arrives, in offset order, and the waker woke the fetcher.
+    /// 6 000 messages of 1 000 bytes (1 MB per partition, under the built-in cluster's ~5 MiB) through a
+    /// 256 KB prefetch queue: every message arrives, in offset order, and the waker woke the fetcher, naming one
+    /// partition per leader broker (3 brokers, 6 partitions).
     @Test func aSmallQueueDrainsABacklogManyTimesItsSize() throws {
-        let cluster = try MockCluster(brokers: 1)
-        try cluster.createTopic("backlog", partitions: 2)
+        let cluster = try MockCluster(brokers: 3)
+        try cluster.createTopic("backlog", partitions: 6)
         let producer = try KafkaProducer(config: KafkaConfig(bootstrapServers: cluster.bootstrapServers)) { _ in }
         let pad = String(repeating: "x", count: 990)
-        for i in 0..<6000 { try producer.produce(topic: "backlog", partition: Int32(i % 2), key: nil, value: Array("\(i)-\(pad)".utf8), token: 0) }
+        for i in 0..<6000 { try producer.produce(topic: "backlog", partition: Int32(i % 6), key: nil, value: Array("\(i)-\(pad)".utf8), token: 0) }
         try producer.flush(timeoutMs: 30_000)
         let props = fastGroup.merging(["queued.max.messages.kbytes": "256"]) { $1 }
         let (items, c) = try drainWithNewMember(cluster, topics: ["backlog"], group: "g-backlog", properties: props,
                                                 count: 6000, seconds: 120)
         #expect(items.count == 6000)
-        for p in [Int32(0), 1] { #expect(items.filter { $0.tp.partition == p }.map(\.offset) == Array(0..<3000)) }
+        for p in Int32(0)..<6 { #expect(items.filter { $0.tp.partition == p }.map(\.offset) == Array(0..<1000)) }
         if FetchWaker.needed {
-            // 6 MB drained, one wake-up per 64 KB at most.
+            // 6 MB drained, one wake-up per 64 KB at most; each names at most one partition per broker.
             #expect(c.fetchWakes > 0 && c.fetchWakes <= 6_000_000 / 65_536 + 1)
+            #expect((1...3).contains(c.fetchWakePartitions))
         }
     }
 }
