@@ -315,7 +315,7 @@ struct ContactState {
             let p = b.baseAddress! + s
             @inline(__always) func expired(_ i: Int) -> Bool { EventTime(bitPattern: p[2 * i + 1]) < cutoff }
             // Ids arrive about in time order, so the expired ones are usually a prefix: find it and check the
-            // rest with loads and compares only, then move the rest down in one forward copy.
+            // rest with loads and compares only, then move the rest down in one `memmove`.
             var i = 0
             while i < n && expired(i) { i += 1 }
             var j = i
