@@ -85,15 +85,25 @@ extension SegmentEvent: EngineEvent {
     func contactIdString() -> String { contactId }
     func messageIdString() -> String { messageId }
 
-    func withEventName<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? { eventName.map { withUTF8Bytes($0, body) } }
-    func withPagePath<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? { pagePath.map { withUTF8Bytes($0, body) } }
+    // The fields are read in place (no `Optional.map`, no element copies): each copy of a String is a retain and
+    // a release.
+    func withEventName<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        if eventName == nil { return nil }
+        return withUTF8Bytes(eventName.unsafelyUnwrapped, body)
+    }
+    func withPagePath<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        if pagePath == nil { return nil }
+        return withUTF8Bytes(pagePath.unsafelyUnwrapped, body)
+    }
 
     var hasTraits: Bool { !traits.isEmpty }
 
     func forEachTrait(_ body: (UnsafeRawBufferPointer, TraitInput) -> Void) {
-        for (name, value) in traits {
-            withUTF8Bytes(name) { n in
-                if case .string(let s) = value { withUTF8Bytes(s) { body(n, .text($0)) } } else { body(n, .value(value)) }
+        traits.withUnsafeBufferPointer { t in
+            for i in t.indices {
+                withUTF8Bytes(t[i].name) { n in
+                    if case .string(let s) = t[i].value { withUTF8Bytes(s) { body(n, .text($0)) } } else { body(n, .value(t[i].value)) }
+                }
             }
         }
     }

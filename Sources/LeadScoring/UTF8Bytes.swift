@@ -7,8 +7,10 @@ import Darwin
 // Text as UTF-8 bytes, for the hot path that hashes and compares ids, names and paths where they are (a
 // message's bytes or a String's storage) instead of making Strings of them.
 
-/// Calls `body` with a String's UTF-8 (no copy for a native String).
+/// Calls `body` with a String's UTF-8 (no copy for a native String). Borrowed: `String.withUTF8` is mutating,
+/// and the copy it needs costs a retain and a release per call (~220 instructions per pre-decoded event).
 @inline(__always) func withUTF8Bytes<R>(_ s: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    if let r = s.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return r }
     var s = s
     return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
 }
