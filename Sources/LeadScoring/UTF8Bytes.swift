@@ -38,10 +38,8 @@ import Darwin
 
 /// A String's UTF-8 equals these bytes (without making a String of them).
 @inline(__always) func utf8Equals(_ s: String, _ b: UnsafeRawBufferPointer) -> Bool {
-    let u = s.utf8
-    guard u.count == b.count else { return false }
-    if let r = u.withContiguousStorageIfAvailable({ bytesEqual(UnsafeRawBufferPointer($0), b) }) { return r }
-    return u.elementsEqual(b)
+    guard s.utf8.count == b.count else { return false }
+    return withUTF8Bytes(s) { bytesEqual($0, b) }
 }
 
 /// No byte ≥ 0x80 (eight at a time).
